@@ -1,0 +1,1 @@
+"""The Telegram bot: settings, storage, queue and worker, translation and handlers."""

@@ -1,0 +1,70 @@
+"""Turn whatever a user sends into the 224x224 RGB tensor the encoder was trained on.
+
+Flickr8k as the project trains on it is squashed to 224x224 (aspect ratio not kept), so every
+photo is resized whole, with no crop. EXIF rotation is applied first; grayscale, RGBA, palette,
+CMYK and 16-bit images become RGB (transparency over white). Pillow's decompression-bomb guard
+stays on: an image over its pixel limit is refused, not decoded.
+"""
+
+import io
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+IMAGE_SIZE = 224
+
+
+class BadImageError(ValueError):
+    """The bytes are not an image Pillow can read, or the image is too large to decode safely."""
+
+
+def open_image(source: bytes | Path | str) -> Image.Image:
+    """Decode an image fully (so a truncated file fails here, not later)."""
+    try:
+        stream = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115
+        with stream:
+            image = Image.open(stream)
+            image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise BadImageError(f"not a readable image: {exc}") from exc
+    except Image.DecompressionBombError as exc:
+        raise BadImageError(f"image too large: {exc}") from exc
+    return image
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Apply EXIF orientation, and flatten any mode to RGB (transparent parts become white)."""
+    image = ImageOps.exif_transpose(image) or image
+    if image.mode == "P":
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA"):
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+        return background
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        array = np.asarray(image, dtype=np.float64)
+        top = array.max() or 1.0
+        image = Image.fromarray((array / top * 255).astype(np.uint8), mode="L")
+    return image.convert("RGB")
+
+
+def prepare(image: Image.Image) -> Image.Image:
+    """Any PIL image -> the 224x224 RGB photo the model sees."""
+    rgb = to_rgb(image)
+    if rgb.size != (IMAGE_SIZE, IMAGE_SIZE):
+        rgb.draft("RGB", (IMAGE_SIZE * 2, IMAGE_SIZE * 2))  # cheap JPEG downscale, then exact resize
+        rgb = rgb.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BICUBIC, reducing_gap=3.0)
+    return rgb
+
+
+def to_tensor(image: Image.Image) -> torch.Tensor:
+    """A prepared 224x224 RGB photo -> (3, 224, 224) float in [0, 1]."""
+    array = np.asarray(image, dtype=np.float32) / 255.0  # (224, 224, 3)
+    return torch.from_numpy(array).permute(2, 0, 1).contiguous()
+
+
+def batch(images: list[Image.Image]) -> torch.Tensor:
+    """PIL images of any mode and size -> (B, 3, 224, 224)."""
+    return torch.stack([to_tensor(prepare(im)) for im in images])

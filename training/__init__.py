@@ -1,0 +1,1 @@
+"""Rebuild the captioning model from Flickr8k: prepare, train, evaluate, export."""

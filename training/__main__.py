@@ -1,0 +1,59 @@
+"""`python -m training prepare|train|evaluate|export`: rebuild the captioning model."""
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import torch
+
+from captioning.encoder import Encoder
+from captioning.imagenet_weights import load_state
+from training.flickr8k import DatasetError
+
+DEFAULT_DATA = Path("../shared/flickr8k")
+DEFAULT_WORK = Path("runs/flickr8k")
+DEFAULT_ENCODER = Path("model_weights/resnet50_imagenet.safetensors")
+
+
+def imagenet_encoder(path: Path) -> Encoder:
+    if not path.exists():
+        sys.exit(f"{path} is missing: run `captionbot weights` (or `make weights`) first")
+    encoder = Encoder()
+    encoder.load_trunk(load_state(path))
+    return encoder
+
+
+def cmd_prepare(args: argparse.Namespace) -> None:
+    from training.prepare import prepare
+
+    prepare(args.data, args.work, imagenet_encoder(args.encoder_weights), args.min_count,
+            args.batch_size)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("prepare", help="build the vocabulary and cache encoder features")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="Flickr8k folder")
+    p.add_argument("--work", type=Path, default=DEFAULT_WORK, help="cache and checkpoint folder")
+    p.add_argument("--encoder-weights", type=Path, default=DEFAULT_ENCODER)
+    p.add_argument("--min-count", type=int, default=5, help="keep words seen this often")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.set_defaults(func=cmd_prepare)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        args.func(args)
+    except DatasetError as exc:
+        logging.getLogger("training").error("%s", exc)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
