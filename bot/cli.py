@@ -29,7 +29,9 @@ SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_caption, 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="captionbot", description="A Telegram bot that describes photos.")
+    parser = argparse.ArgumentParser(
+        prog="captionbot", description="A Telegram bot that describes photos."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in SUBCOMMANDS:

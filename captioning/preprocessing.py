@@ -21,16 +21,20 @@ class BadImageError(ValueError):
 
 
 def open_image(source: bytes | Path | str) -> Image.Image:
-    """Decode an image fully (so a truncated file fails here, not later)."""
+    """Decode an image fully (so a truncated file fails here, not later).
+
+    Raises BadImageError for anything that is not a whole, safely sized image; a missing file
+    raises FileNotFoundError as usual."""
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
     try:
-        stream = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115
-        with stream:
-            image = Image.open(stream)
-            image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise BadImageError(f"not a readable image: {exc}") from exc
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except UnidentifiedImageError as exc:
+        raise BadImageError("not an image format this bot reads") from exc
     except Image.DecompressionBombError as exc:
-        raise BadImageError(f"image too large: {exc}") from exc
+        raise BadImageError(f"image has too many pixels to decode safely ({exc})") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise BadImageError(f"broken or truncated image ({exc})") from exc
     return image
 
 
@@ -54,7 +58,9 @@ def prepare(image: Image.Image) -> Image.Image:
     """Any PIL image -> the 224x224 RGB photo the model sees."""
     rgb = to_rgb(image)
     if rgb.size != (IMAGE_SIZE, IMAGE_SIZE):
-        rgb.draft("RGB", (IMAGE_SIZE * 2, IMAGE_SIZE * 2))  # cheap JPEG downscale, then exact resize
+        rgb.draft(
+            "RGB", (IMAGE_SIZE * 2, IMAGE_SIZE * 2)
+        )  # cheap JPEG downscale, then exact resize
         rgb = rgb.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BICUBIC, reducing_gap=3.0)
     return rgb
 

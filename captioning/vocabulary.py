@@ -28,7 +28,9 @@ class Vocabulary:
     def build(cls, captions: Iterable[str], min_count: int) -> "Vocabulary":
         """Keep words seen at least `min_count` times; ties broken alphabetically."""
         counts = Counter(w for c in captions for w in tokenize(c))
-        kept = sorted((w for w, n in counts.items() if n >= min_count), key=lambda w: (-counts[w], w))
+        kept = sorted(
+            (w for w, n in counts.items() if n >= min_count), key=lambda w: (-counts[w], w)
+        )
         return cls([*SPECIALS, *kept])
 
     def __len__(self) -> int:

@@ -3,6 +3,7 @@
 import argparse
 import logging
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import torch
@@ -10,6 +11,7 @@ import torch
 from captioning.encoder import Encoder
 from captioning.imagenet_weights import load_state
 from training.flickr8k import DatasetError
+from training.train import TrainConfig
 
 DEFAULT_DATA = Path("../shared/flickr8k")
 DEFAULT_WORK = Path("runs/flickr8k")
@@ -27,8 +29,20 @@ def imagenet_encoder(path: Path) -> Encoder:
 def cmd_prepare(args: argparse.Namespace) -> None:
     from training.prepare import prepare
 
-    prepare(args.data, args.work, imagenet_encoder(args.encoder_weights), args.min_count,
-            args.batch_size)
+    prepare(
+        args.data,
+        args.work,
+        imagenet_encoder(args.encoder_weights),
+        args.min_count,
+        args.batch_size,
+    )
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from training.train import train
+
+    config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
+    train(args.work, config, args.resume)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -44,8 +58,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--batch-size", type=int, default=32)
     p.set_defaults(func=cmd_prepare)
 
+    p = sub.add_parser("train", help="train the decoder on the cached features")
+    p.add_argument("--work", type=Path, default=DEFAULT_WORK)
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    for field in fields(TrainConfig):
+        p.add_argument(f"--{field.name.replace('_', '-')}", type=field.type, default=field.default)
+    p.set_defaults(func=cmd_train)
+
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if args.threads:
         torch.set_num_threads(args.threads)
     try:

@@ -60,10 +60,14 @@ def load(root: Path) -> Flickr8k:
         names = [n.strip() for n in split_file.read_text().splitlines() if n.strip()]
         splits[split] = names
         problems += [f"{split}: {n} has no captions" for n in names if n not in captions]
-        problems += [f"{split}: photo {n} is missing" for n in names
-                     if not (image_dir / n).is_file()]
-    problems += [f"captions name a photo that is absent: {n}" for n in sorted(captions)
-                 if not (image_dir / n).is_file()]
+        problems += [
+            f"{split}: photo {n} is missing" for n in names if not (image_dir / n).is_file()
+        ]
+    problems += [
+        f"captions name a photo that is absent: {n}"
+        for n in sorted(captions)
+        if not (image_dir / n).is_file()
+    ]
     if problems:
         shown = "\n  ".join(problems[:50])
         more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 def cache_features(encoder: nn.Module, paths: list[Path], target: Path, batch_size: int) -> None:
     """Run the encoder over `paths` and write an (N, L, D) float16 array to `target`."""
     partial = target.with_suffix(".partial.npy")
-    features: np.ndarray | None = None
+    features: np.memmap | None = None
     with torch.inference_mode():
         for start in tqdm(range(0, len(paths), batch_size), desc=target.stem, unit="batch"):
             chunk = paths[start : start + batch_size]
@@ -59,8 +59,10 @@ def prepare(data: Path, out: Path, encoder: nn.Module, min_count: int, batch_siz
     vocab.save(out / "vocab.json")
     log.info("vocabulary: %d words seen at least %d times in train", len(vocab), min_count)
 
-    meta = {split: [{"image": n, "captions": dataset.captions[n]} for n in names]
-            for split, names in dataset.splits.items()}
+    meta = {
+        split: [{"image": n, "captions": dataset.captions[n]} for n in names]
+        for split, names in dataset.splits.items()
+    }
     (out / "captions.json").write_text(json.dumps(meta, ensure_ascii=False))
     for split in SPLITS:
         target = out / f"features_{split}.npy"

@@ -1,0 +1,124 @@
+"""The model bundle: a folder that holds everything needed to caption, loaded without pickle.
+
+config.json          format, decoder sizes, encoder, preprocessing, decoding, training, metrics
+vocab.json           the words, by id
+decoder.safetensors  the decoder's weights
+the encoder's weights: `config["encoder"]["weights"]`, a path relative to the bundle
+                     (the shipped bundle shares model_weights/resnet50_imagenet.safetensors)
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from captioning.decoder import Decoder, DecoderConfig
+from captioning.encoder import Encoder
+from captioning.preprocessing import IMAGE_SIZE
+from captioning.vocabulary import SPECIALS, Vocabulary
+
+FORMAT = "captionbot-bundle/1"
+PREPROCESSING = {
+    "size": IMAGE_SIZE,
+    "resize": "whole photo squashed to 224x224 (no crop), bicubic, after EXIF rotation",
+    "normalisation": "RGB x 255 minus ImageNet means (Keras caffe), inside the encoder",
+}
+
+
+class BundleError(RuntimeError):
+    """The folder is not a usable model bundle."""
+
+
+def save_bundle(
+    path: Path,
+    decoder: Decoder,
+    vocab: Vocabulary,
+    encoder_weights: str,
+    decoding: dict[str, Any],
+    training: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    config = {
+        "format": FORMAT,
+        "decoder": decoder.config.to_dict(),
+        "encoder": {"arch": "resnet50_v1", "weights": encoder_weights},
+        "preprocessing": PREPROCESSING,
+        "decoding": decoding,
+        "training": training or {},
+        "metrics": metrics or {},
+    }
+    vocab.save(path / "vocab.json")
+    state = {k: v.contiguous() for k, v in decoder.state_dict().items()}
+    save_file(state, str(path / "decoder.safetensors"))
+    (path / "config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    try:
+        config: dict[str, Any] = json.loads((path / "config.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise BundleError(f"{path} has no readable config.json: {exc}") from exc
+    if config.get("format") != FORMAT:
+        raise BundleError(f"{path}: unknown bundle format {config.get('format')!r}")
+    return config
+
+
+def load_bundle(path: Path) -> tuple[Encoder, Decoder, Vocabulary, dict[str, Any]]:
+    """-> encoder, decoder (both in eval mode), vocabulary, config"""
+    config = read_config(path)
+    encoder_file = path / config["encoder"]["weights"]
+    if not encoder_file.exists():
+        raise BundleError(f"encoder weights {encoder_file} are missing: run `captionbot weights`")
+    encoder = Encoder()
+    encoder.load_trunk(load_file(str(encoder_file)))
+    decoder = Decoder(DecoderConfig(**config["decoder"]))
+    decoder.load_state_dict(load_file(str(path / "decoder.safetensors")))
+    decoder.eval()
+    vocab = Vocabulary.load(path / "vocab.json")
+    if len(vocab) != decoder.config.vocab_size:
+        raise BundleError(
+            f"{path}: vocab.json has {len(vocab)} words, the decoder {decoder.config.vocab_size}"
+        )
+    return encoder, decoder, vocab, config
+
+
+def make_random_bundle(path: Path, seed: int = 0) -> Path:
+    """A tiny decoder with random weights over a ResNet-50 with random weights, for tests."""
+    torch.manual_seed(seed)
+    words = [
+        "a",
+        "an",
+        "the",
+        "dog",
+        "cat",
+        "man",
+        "woman",
+        "child",
+        "runs",
+        "sits",
+        "on",
+        "in",
+        "grass",
+        "water",
+        "red",
+        "blue",
+        "and",
+    ]
+    vocab = Vocabulary([*SPECIALS, *words])
+    decoder = Decoder(DecoderConfig(len(vocab), embed_dim=16, attention_dim=16, hidden_dim=32))
+    decoder.eval()
+    path.mkdir(parents=True, exist_ok=True)
+    save_file(Encoder().net.state_dict(), str(path / "encoder.safetensors"))
+    decoding = {"beam_size": 3, "max_length": 12, "length_penalty": 1.0}
+    return save_bundle(
+        path,
+        decoder,
+        vocab,
+        "encoder.safetensors",
+        decoding,
+        training={"data": "none: random weights for tests"},
+    )
