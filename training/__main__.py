@@ -45,6 +45,18 @@ def cmd_train(args: argparse.Namespace) -> None:
     train(args.work, config, args.resume)
 
 
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from training.evaluate import evaluate
+
+    evaluate(args.work, args.split, args.beam, args.max_length)
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    from training.export import export
+
+    export(args.work, args.out, args.encoder_weights, args.beam, args.max_length)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -64,6 +76,22 @@ def main(argv: list[str] | None = None) -> None:
     for field in fields(TrainConfig):
         p.add_argument(f"--{field.name.replace('_', '-')}", type=field.type, default=field.default)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="BLEU, METEOR and CIDEr of the best checkpoint")
+    p.add_argument("--work", type=Path, default=DEFAULT_WORK)
+    p.add_argument("--split", choices=["dev", "test"], default="dev")
+    p.add_argument("--beam", type=int, default=3)
+    p.add_argument("--max-length", type=int, default=30)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("export", help="write the best checkpoint as a model bundle")
+    p.add_argument("--work", type=Path, default=DEFAULT_WORK)
+    p.add_argument("--out", type=Path, default=Path("model_weights/flickr8k"))
+    p.add_argument("--encoder-weights", default="../resnet50_imagenet.safetensors",
+                   help="the encoder's weight file, relative to the bundle folder")
+    p.add_argument("--beam", type=int, default=3)
+    p.add_argument("--max-length", type=int, default=30)
+    p.set_defaults(func=cmd_export)
 
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -1,0 +1,52 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import photo
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from captioning.bundle import make_random_bundle
+
+    return make_random_bundle(tmp_path_factory.mktemp("bundle"))
+
+
+def captionbot(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from bot.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_caption_json_lines_and_a_bad_file(tmp_path: Path, bundle: Path) -> None:
+    good, bad, other = tmp_path / "good.jpg", tmp_path / "bad.jpg", tmp_path / "other.png"
+    photo().save(good)
+    bad.write_text("this is not a photo")
+    photo(mode="L").save(other)
+    run = captionbot("caption", str(good), str(bad), str(other), "--model", str(bundle), "--json")
+    assert run.returncode == 1
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [line["image"] for line in lines] == [str(good), str(other)]
+    assert all(line["caption"] and isinstance(line["score"], float) for line in lines)
+    assert "bad.jpg" in run.stderr and "not an image" in run.stderr
+
+
+def test_caption_plain_text_with_beam(tmp_path: Path, bundle: Path) -> None:
+    good = tmp_path / "good.png"
+    photo().save(good)
+    run = captionbot("caption", str(good), "--model", str(bundle), "--beam", "1")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith(f"{good}: ") and len(run.stdout.split()) >= 2
+
+
+def test_caption_with_a_missing_model(tmp_path: Path) -> None:
+    photo().save(tmp_path / "a.png")
+    run = captionbot("caption", str(tmp_path / "a.png"), "--model", str(tmp_path / "nowhere"))
+    assert run.returncode == 2
+    assert "config.json" in run.stderr
