@@ -24,8 +24,27 @@ def add_weights(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=fetch_weights)
 
 
+def add_run(sub: argparse._SubParsersAction) -> None:
+    from bot.app import add_arguments, run
+
+    p = sub.add_parser("run", help="start the Telegram bot (settings from the environment)")
+    add_arguments(p)
+    p.set_defaults(func=run)
+
+
+def add_db(sub: argparse._SubParsersAction) -> None:
+    from bot.storage.database import upgrade_command
+
+    p = sub.add_parser("db", help="database maintenance")
+    db = p.add_subparsers(dest="db_command", required=True)
+    upgrade = db.add_parser("upgrade", help="apply the database migrations")
+    upgrade.set_defaults(func=upgrade_command)
+
+
 # Each entry adds one subcommand; later features add theirs here.
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_caption, add_weights]
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    add_caption, add_weights, add_run, add_db,
+]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,1 @@
+"""Telegram update handlers, one module per kind of conversation; wired in bot/app.py."""

@@ -1,0 +1,146 @@
+"""`captionbot run`: the python-telegram-bot Application, its handlers (all wired here), start-up
+and shutdown."""
+
+import argparse
+import logging
+import secrets
+from urllib.parse import urlparse
+
+from pydantic import ValidationError
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.handlers import commands, errors, forget, history, language, private
+from bot.images import enable_heic
+from bot.queue import CaptionQueue
+from bot.services import KEY, Services
+from bot.settings import Settings, describe_error
+from bot.storage.database import make_engine, make_sessions, upgrade
+from bot.translation import Translator
+from bot.worker import CaptionWorker
+from captioning.captioner import Captioner
+
+log = logging.getLogger(__name__)
+
+NO_TOKEN = (
+    "TELEGRAM_BOT_TOKEN is not set. To get a token, open Telegram, talk to @BotFather, send "
+    "/newbot and follow its questions; then put the token in the TELEGRAM_BOT_TOKEN environment "
+    "variable (or in a .env file) and start the bot again. To caption a photo from the command "
+    "line without Telegram: captionbot caption PHOTO.jpg"
+)
+
+
+def add_handlers(application: Application) -> None:
+    """Every handler of the bot, in the order they are tried."""
+    private_chat = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("start", commands.start))
+    application.add_handler(CommandHandler("help", commands.help_command))
+    application.add_handler(CommandHandler("lang", language.lang, filters=private_chat))
+    application.add_handler(CommandHandler("history", history.history))
+    application.add_handler(CommandHandler("forget", forget.forget))
+    application.add_handler(
+        CallbackQueryHandler(language.lang_button, pattern=language.CALLBACK_PATTERN))
+    application.add_handler(
+        CallbackQueryHandler(history.history_page, pattern=history.CALLBACK_PATTERN))
+    application.add_handler(
+        CallbackQueryHandler(forget.forget_button, pattern=forget.CALLBACK_PATTERN))
+    application.add_handler(MessageHandler(private_chat & filters.PHOTO, private.on_photo))
+    application.add_handler(
+        MessageHandler(private_chat & filters.Document.ALL, private.on_document))
+    application.add_handler(MessageHandler(private_chat & filters.COMMAND, commands.unknown))
+    application.add_handler(MessageHandler(private_chat & filters.TEXT, private.on_text))
+    application.add_handler(
+        MessageHandler(private_chat & filters.ATTACHMENT, private.on_other_media))
+    application.add_error_handler(errors.log_error)
+
+
+async def on_start(application: Application) -> None:
+    """After the bot is initialised, before updates flow: command menus, then the worker."""
+    try:
+        await application.bot.set_my_commands(commands.command_list("en"))
+        await application.bot.set_my_commands(commands.command_list("ru"), language_code="ru")
+    except TelegramError as exc:
+        log.warning("could not register the command list: %s", exc)
+    application.bot_data[KEY].worker.start()
+
+
+async def on_stop(application: Application) -> None:
+    """Updates have stopped: let the worker finish or persist what is in flight."""
+    await application.bot_data[KEY].worker.stop()
+
+
+def build_application(settings: Settings, captioner: Captioner) -> Application:
+    if not settings.telegram_bot_token:
+        raise ValueError(NO_TOKEN)
+    sessions = make_sessions(make_engine(settings.database_url))
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_base_file_url)
+        .concurrent_updates(True)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(on_start)
+        .post_stop(on_stop)
+        .build()
+    )
+    queue = CaptionQueue(sessions, settings.queue_size, settings.rate_limit_per_minute)
+    translator = Translator(settings, sessions)
+    worker = CaptionWorker(application.bot, queue, sessions, captioner, translator, settings)
+    application.bot_data[KEY] = Services(settings, sessions, queue, translator, worker)
+    add_handlers(application)
+    return application
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--webhook", metavar="URL",
+        help="receive updates by webhook at this public HTTPS URL instead of long polling "
+             "(listens on WEBHOOK_LISTEN:WEBHOOK_PORT; the secret token is WEBHOOK_SECRET)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """`captionbot run`: check the settings, migrate the database, load the model, serve."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # it would log every request, token too
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        log.error("%s", describe_error(exc))
+        return 2
+    if not settings.telegram_bot_token:
+        log.error("%s", NO_TOKEN)
+        return 2
+    upgrade(settings.database_url)
+    enable_heic()
+    try:
+        captioner = Captioner.from_pretrained(settings.model_path)
+    except Exception as exc:
+        log.error("MODEL_PATH=%s: cannot load the caption model: %s", settings.model_path, exc)
+        return 2
+    application = build_application(settings, captioner)
+    webhook_url = args.webhook or settings.webhook_url
+    if webhook_url:
+        secret = settings.webhook_secret or secrets.token_urlsafe(32)
+        log.info("receiving updates by webhook at %s", webhook_url)
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlparse(webhook_url).path.lstrip("/"),
+            webhook_url=webhook_url,
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        log.info("receiving updates by long polling")
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0

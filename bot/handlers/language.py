@@ -1,0 +1,61 @@
+"""/lang: the caption language of a chat (English, Russian or both), typed or chosen by buttons."""
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from bot.handlers.reply import reply
+from bot.services import services
+from bot.storage import chats
+from bot.storage.models import CaptionMode
+from bot.texts import LANGUAGE_BUTTONS, t, ui_language
+
+log = logging.getLogger(__name__)
+
+CALLBACK_PREFIX = "lang:"
+CALLBACK_PATTERN = r"^lang:(en|ru|both)$"
+
+
+def language_buttons() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton(label, callback_data=f"{CALLBACK_PREFIX}{mode.value}")]
+        for mode, label in LANGUAGE_BUTTONS.items()
+    ])
+
+
+def store(update: Update, context: ContextTypes.DEFAULT_TYPE, mode: CaptionMode) -> str:
+    """Save the chat's choice; returns the confirmation in the language now in force."""
+    chat = update.effective_chat
+    assert chat is not None
+    with services(context).sessions.begin() as session:
+        chats.set_chat_language(session, chat.id, chat.type, mode.value)
+    log.info("chat %d: caption language %s", chat.id, mode.value)
+    user = update.effective_user
+    language = ui_language(mode.value, user.language_code if user else None)
+    return t(f"lang_set_{mode.value}", language)
+
+
+async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/lang en|ru|both sets the language; /lang alone offers buttons."""
+    args = [arg.lower() for arg in context.args or []]
+    if not args:
+        await reply(update, context, "lang_prompt", markup=language_buttons())
+        return
+    if len(args) != 1 or args[0] not in set(CaptionMode):
+        await reply(update, context, "lang_usage")
+        return
+    text = store(update, context, CaptionMode(args[0]))
+    if update.effective_message:
+        await update.effective_message.reply_text(text)
+
+
+async def lang_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A press on one of the /lang buttons."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    mode = CaptionMode(query.data.removeprefix(CALLBACK_PREFIX))
+    text = store(update, context, mode)
+    await query.answer()
+    await query.edit_message_text(text)

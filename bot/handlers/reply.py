@@ -1,0 +1,29 @@
+"""Replying to the message being handled, in the user's language."""
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.ext import ContextTypes
+
+from bot.services import services, user_language_code
+from bot.texts import t, ui_language
+
+
+def language_for(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """"en" or "ru": the chat's /lang choice, else the user's Telegram language."""
+    chat = update.effective_chat
+    chosen = services(context).chat_language(chat.id) if chat else None
+    return ui_language(chosen, user_language_code(update))
+
+
+async def reply(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    key: str,
+    markup: InlineKeyboardMarkup | None = None,
+    **values: object,
+) -> Message | None:
+    """Reply to the update's message with the text `key`."""
+    message = update.effective_message
+    if message is None:
+        return None
+    text = t(key, language_for(update, context), **values)
+    return await message.reply_text(text, reply_markup=markup, do_quote=True)

@@ -1,0 +1,140 @@
+"""The caption queue: admission (queue size, per-user rate limit) and fair batches.
+
+The database is the queue: a photo is accepted by writing its job row, so a crash loses nothing
+accepted; an asyncio event only wakes the worker up. All calls run on the event loop thread,
+so the checks and the insert of `submit` cannot interleave with another submit.
+"""
+
+import asyncio
+import enum
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.storage import chats, jobs
+from bot.storage.models import Job, JobStatus, utcnow
+
+RATE_WINDOW = timedelta(minutes=1)
+
+
+class Outcome(enum.StrEnum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"  # this message already has a job
+    QUEUE_FULL = "queue_full"
+    RATE_LIMITED = "rate_limited"
+
+
+@dataclass(frozen=True)
+class PhotoRequest:
+    """An incoming photo, as much as the queue needs to know about it."""
+
+    chat_id: int
+    chat_type: str
+    user_id: int
+    language_code: str | None
+    message_id: int
+    file_id: str
+    file_unique_id: str
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A job taken by the worker (a plain copy of its row)."""
+
+    id: int
+    chat_id: int
+    user_id: int
+    message_id: int
+    file_id: str
+    attempts: int
+    caption: str | None  # set when only the reply is left to send
+
+    @classmethod
+    def of(cls, job: Job) -> "Ticket":
+        return cls(job.id, job.chat_id, job.user_id, job.message_id, job.file_id, job.attempts,
+                   job.caption if job.status == JobStatus.CAPTIONED else None)
+
+
+class HasUser(Protocol):
+    @property
+    def user_id(self) -> int: ...
+
+
+U = TypeVar("U", bound=HasUser)
+
+
+def fair_pick(candidates: Sequence[U], limit: int) -> list[U]:
+    """Up to `limit` items, taking users in turn (each user's oldest first), so that one user's
+    many photos cannot hold back another's. Users come in the order of their oldest item."""
+    per_user: OrderedDict[int, list[U]] = OrderedDict()
+    for item in candidates:
+        per_user.setdefault(item.user_id, []).append(item)
+    picked: list[U] = []
+    depth = 0
+    while len(picked) < limit and per_user:
+        for user_id in list(per_user):
+            items = per_user[user_id]
+            if depth < len(items):
+                picked.append(items[depth])
+                if len(picked) == limit:
+                    break
+            else:
+                del per_user[user_id]
+        depth += 1
+    return picked
+
+
+class CaptionQueue:
+    def __init__(
+        self, sessions: sessionmaker[Session], queue_size: int, rate_limit_per_minute: int
+    ) -> None:
+        self.sessions = sessions
+        self.queue_size = queue_size
+        self.rate_limit_per_minute = rate_limit_per_minute
+        self.wakeup = asyncio.Event()
+
+    def submit(self, request: PhotoRequest) -> Outcome:
+        """Accept the photo (write its job) or say why not."""
+        with self.sessions.begin() as session:
+            if jobs.exists(session, request.chat_id, request.message_id):
+                return Outcome.DUPLICATE
+            if jobs.pending_count(session) >= self.queue_size:
+                return Outcome.QUEUE_FULL
+            recent = jobs.received_since(session, request.user_id, utcnow() - RATE_WINDOW)
+            if recent >= self.rate_limit_per_minute:
+                return Outcome.RATE_LIMITED
+            chats.remember(session, chat_id=request.chat_id, chat_type=request.chat_type,
+                           user_id=request.user_id, language_code=request.language_code)
+            job = jobs.add(session, chat_id=request.chat_id, user_id=request.user_id,
+                           message_id=request.message_id, file_id=request.file_id,
+                           file_unique_id=request.file_unique_id)
+            if job is None:
+                return Outcome.DUPLICATE
+        self.wakeup.set()
+        return Outcome.ACCEPTED
+
+    def ready_count(self, exclude: frozenset[int] = frozenset()) -> int:
+        with self.sessions() as session:
+            return sum(1 for job in jobs.ready(session, utcnow()) if job.id not in exclude)
+
+    def take(self, limit: int, exclude: frozenset[int] = frozenset()) -> list[Ticket]:
+        """Claim up to `limit` ready jobs, fairly across users (ids in `exclude` are skipped:
+        their replies are being sent)."""
+        with self.sessions.begin() as session:
+            candidates = [job for job in jobs.ready(session, utcnow()) if job.id not in exclude]
+            batch = fair_pick(candidates, limit)
+            jobs.start(session, batch)
+            return [Ticket.of(job) for job in batch]
+
+    def next_retry(self) -> datetime | None:
+        with self.sessions() as session:
+            return jobs.next_retry(session)
+
+    def requeue_unfinished(self) -> int:
+        """At start-up: put the jobs the last process was working on back in the queue."""
+        with self.sessions.begin() as session:
+            return jobs.requeue_unfinished(session)

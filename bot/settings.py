@@ -1,0 +1,83 @@
+"""Every setting of the bot, read from environment variables (and a `.env` file), typed and checked.
+
+`Settings()` is built once by the command that starts the bot and handed to whatever needs it.
+"""
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TRANSLATION_BACKENDS = ("google", "mymemory", "libre")
+
+
+class Settings(BaseSettings):
+    """The bot's configuration. Field names are the environment variable names, upper-cased."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    telegram_bot_token: str | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_base_file_url: str = "https://api.telegram.org/file/bot"
+
+    database_url: str = "sqlite:///data/captionbot.sqlite3"
+    model_path: Path = Path("model_weights/flickr8k")
+    beam_size: int = Field(default=3, ge=1, le=20)
+
+    queue_size: int = Field(default=256, ge=1)
+    batch_size: int = Field(default=8, ge=1, le=256)
+    batch_wait_ms: int = Field(default=50, ge=0, le=60_000)
+    rate_limit_per_minute: int = Field(default=20, ge=1)
+    max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+
+    translation_backends: Annotated[tuple[str, ...], NoDecode] = ("google", "mymemory")
+    translation_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    google_translate_url: str | None = None
+    mymemory_url: str | None = None
+    libretranslate_url: str = "https://libretranslate.com/"
+    libretranslate_api_key: str | None = None
+
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+
+    @field_validator("translation_backends", mode="before")
+    @classmethod
+    def _split_backends(cls, value: object) -> object:
+        if isinstance(value, str):
+            names = tuple(name.strip().lower() for name in value.split(",") if name.strip())
+            unknown = [name for name in names if name not in TRANSLATION_BACKENDS]
+            if unknown:
+                raise ValueError(
+                    f"unknown backend(s) {', '.join(unknown)}; choose from "
+                    + ", ".join(TRANSLATION_BACKENDS)
+                )
+            return names
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
+        if isinstance(value, int):
+            return (value,)
+        return value
+
+    @field_validator("telegram_bot_token", "webhook_url", "webhook_secret", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+def describe_error(error: ValidationError) -> str:
+    """A one-line-per-problem message naming each bad environment variable."""
+    lines = ["Bad settings:"]
+    for problem in error.errors():
+        name = "_".join(str(part) for part in problem["loc"][:1]).upper() or "?"
+        lines.append(f"  {name}={problem.get('input')!r}: {problem['msg']}")
+    return "\n".join(lines)

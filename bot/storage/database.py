@@ -1,0 +1,68 @@
+"""Connecting to the database and bringing its schema up to date with the Alembic migrations."""
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from pydantic import ValidationError
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets its directory created, WAL mode and foreign keys."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine
+
+
+def make_sessions(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str) -> None:
+    """Apply every migration not yet applied (creating the database if it does not exist)."""
+    make_engine(url).dispose()  # creates the SQLite directory
+    command.upgrade(alembic_config(url), "head")
+
+
+def upgrade_command(_args: argparse.Namespace) -> int:
+    """`captionbot db upgrade`."""
+    from bot.settings import Settings, describe_error
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        log.error("%s", describe_error(exc))
+        return 2
+    upgrade(settings.database_url)
+    log.info("database %s is up to date", make_url(settings.database_url).render_as_string())
+    return 0

@@ -1,0 +1,193 @@
+"""Caption jobs: one row per accepted photo, from acceptance to the reply."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, load_only
+
+from bot.storage.models import PENDING, Job, JobStatus, utcnow
+
+
+def add(
+    session: Session,
+    *,
+    chat_id: int,
+    user_id: int,
+    message_id: int,
+    file_id: str,
+    file_unique_id: str,
+) -> Job | None:
+    """Insert a queued job; None if this message already has one (it is never captioned twice)."""
+    job = Job(
+        chat_id=chat_id,
+        user_id=user_id,
+        message_id=message_id,
+        file_id=file_id,
+        file_unique_id=file_unique_id,
+        status=JobStatus.QUEUED,
+        received_at=utcnow(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(job)
+    except IntegrityError:
+        return None
+    return job
+
+
+def exists(session: Session, chat_id: int, message_id: int) -> bool:
+    query = select(Job.id).where(Job.chat_id == chat_id, Job.message_id == message_id)
+    return session.scalar(query) is not None
+
+
+def pending_count(session: Session) -> int:
+    """Jobs accepted and not yet answered."""
+    return session.scalar(select(func.count()).where(Job.status.in_(PENDING))) or 0
+
+
+def received_since(session: Session, user_id: int, since: datetime) -> int:
+    query = select(func.count()).where(Job.user_id == user_id, Job.received_at >= since)
+    return session.scalar(query) or 0
+
+
+def ready(session: Session, now: datetime) -> Sequence[Job]:
+    """Jobs the worker may take now (queued or captioned, and not waiting for a retry)."""
+    query = (
+        select(Job)
+        .options(load_only(Job.id, Job.chat_id, Job.user_id, Job.message_id, Job.file_id,
+                           Job.status, Job.attempts, Job.caption, Job.started_at))
+        .where(
+            Job.status.in_((JobStatus.QUEUED, JobStatus.CAPTIONED)),
+            or_(Job.retry_at.is_(None), Job.retry_at <= now),
+        )
+        .order_by(Job.id)
+    )
+    return session.scalars(query).all()
+
+
+def next_retry(session: Session) -> datetime | None:
+    """When the earliest delayed job becomes due."""
+    query = select(func.min(Job.retry_at)).where(
+        Job.status.in_((JobStatus.QUEUED, JobStatus.CAPTIONED)), Job.retry_at.is_not(None)
+    )
+    return session.scalar(query)
+
+
+def start(session: Session, jobs: Sequence[Job]) -> None:
+    """Mark queued jobs as taken by the worker."""
+    now = utcnow()
+    for job in jobs:
+        job.attempts += 1
+        if job.status == JobStatus.QUEUED:
+            job.status = JobStatus.RUNNING
+            job.started_at = now
+
+
+def requeue_unfinished(session: Session) -> int:
+    """At start-up: jobs that were being worked on when the process stopped go back in the queue."""
+    result = session.execute(
+        update(Job).where(Job.status == JobStatus.RUNNING).values(status=JobStatus.QUEUED)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def save_caption(
+    session: Session,
+    job_id: int,
+    *,
+    caption: str,
+    score: float,
+    words: list[str],
+    alternatives: list[tuple[str, float]],
+    attention: np.ndarray,
+) -> bool:
+    """Store the model's answer; False if the job is gone (its user asked to forget)."""
+    job = session.get(Job, job_id)
+    if job is None:
+        return False
+    job.status = JobStatus.CAPTIONED
+    job.caption = caption
+    job.score = score
+    job.words = list(words)
+    job.alternatives = [[text, value] for text, value in alternatives]
+    job.attention = np.ascontiguousarray(attention, dtype=np.float32).tobytes()
+    return True
+
+
+def attention_of(job: Job) -> np.ndarray | None:
+    """The stored attention maps, (len(words), 7, 7), or None if not captioned."""
+    if job.attention is None or job.words is None:
+        return None
+    return np.frombuffer(job.attention, dtype=np.float32).reshape(len(job.words), 7, 7)
+
+
+def save_translation(session: Session, job_id: int, caption_ru: str) -> None:
+    session.execute(update(Job).where(Job.id == job_id).values(caption_ru=caption_ru))
+
+
+def finish(session: Session, job_id: int, reply_message_id: int) -> None:
+    """The reply was sent: the job is done."""
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(status=JobStatus.DONE, reply_message_id=reply_message_id, finished_at=utcnow())
+    )
+
+
+def fail(session: Session, job_id: int, error: str) -> None:
+    """The job cannot be captioned (its user is told why, if Telegram lets the bot)."""
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(status=JobStatus.FAILED, error=error, finished_at=utcnow())
+    )
+
+
+def set_reply(session: Session, job_id: int, reply_message_id: int) -> None:
+    session.execute(update(Job).where(Job.id == job_id).values(reply_message_id=reply_message_id))
+
+
+def retry_later(session: Session, job_id: int, at: datetime, error: str) -> None:
+    """Downloading or replying failed for a passing reason: try again at `at`
+    (from the start if it was not captioned yet)."""
+    job = session.get(Job, job_id)
+    if job is not None:
+        job.status = JobStatus.CAPTIONED if job.caption is not None else JobStatus.QUEUED
+        job.retry_at = at
+        job.error = error
+
+
+def history(
+    session: Session, *, chat_id: int, user_id: int, offset: int, limit: int
+) -> Sequence[Job]:
+    """This user's captioned photos in this chat, newest first."""
+    query = (
+        select(Job)
+        .where(Job.chat_id == chat_id, Job.user_id == user_id, Job.status == JobStatus.DONE)
+        .order_by(Job.received_at.desc(), Job.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def history_count(session: Session, *, chat_id: int, user_id: int) -> int:
+    query = select(func.count()).where(
+        Job.chat_id == chat_id, Job.user_id == user_id, Job.status == JobStatus.DONE
+    )
+    return session.scalar(query) or 0
+
+
+def forget_user(session: Session, user_id: int) -> int:
+    """Delete every job of this user; returns how many."""
+    result = session.execute(delete(Job).where(Job.user_id == user_id))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def is_pending(session: Session, job_id: int) -> bool:
+    """Whether the job still exists and is not answered."""
+    status = session.scalar(select(Job.status).where(Job.id == job_id))
+    return status in PENDING

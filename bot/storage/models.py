@@ -1,0 +1,121 @@
+"""SQLAlchemy models: chats, users, caption jobs and the translation cache.
+
+Times are naive UTC (`utcnow()`), the same on SQLite and PostgreSQL.
+"""
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """Now, as naive UTC (what every DateTime column holds)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class JobStatus(enum.StrEnum):
+    """Where a job is. queued -> running -> captioned -> done; failed ends it too."""
+
+    QUEUED = "queued"  # accepted, waiting for the worker
+    RUNNING = "running"  # taken by the worker: downloading and captioning
+    CAPTIONED = "captioned"  # caption stored, reply not yet confirmed sent
+    DONE = "done"  # reply sent
+    FAILED = "failed"  # answered with an apology (bad file), or could not be answered
+
+
+PENDING = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.CAPTIONED)
+
+
+class CaptionMode(enum.StrEnum):
+    """Which language(s) a chat gets its captions in."""
+
+    EN = "en"
+    RU = "ru"
+    BOTH = "both"
+
+
+class Chat(Base):
+    __tablename__ = "chats"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    type: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(8))  # a CaptionMode; None: from the user
+    auto_caption: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    language_code: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Job(Base):
+    """One photo to caption: a Telegram message, its file, and what became of it."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "message_id", name="uq_jobs_chat_message"),
+        Index("ix_jobs_status_id", "status", "id"),
+        Index("ix_jobs_user_received", "user_id", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("chats.id"))
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"))
+    message_id: Mapped[int] = mapped_column(BigInteger)  # the photo's message, replied to
+    file_id: Mapped[str] = mapped_column(String(256))
+    file_unique_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    retry_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    caption: Mapped[str | None] = mapped_column(Text)
+    caption_ru: Mapped[str | None] = mapped_column(Text)
+    score: Mapped[float | None] = mapped_column(Float)
+    words: Mapped[list[Any] | None] = mapped_column(JSON)
+    alternatives: Mapped[list[Any] | None] = mapped_column(JSON)  # [[caption, score], ...]
+    attention: Mapped[bytes | None] = mapped_column(LargeBinary)  # float32 (len(words), 7, 7)
+    error: Mapped[str | None] = mapped_column(Text)
+    reply_message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Translation(Base):
+    """A cached translation of one text, whichever backend made it."""
+
+    __tablename__ = "translations"
+    __table_args__ = (UniqueConstraint("source", "target", "text", name="uq_translations_text"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(8))
+    target: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    translated: Mapped[str] = mapped_column(Text)
+    backend: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
