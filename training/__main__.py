@@ -74,7 +74,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--work", type=Path, default=DEFAULT_WORK)
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     for field in fields(TrainConfig):
-        p.add_argument(f"--{field.name.replace('_', '-')}", type=field.type, default=field.default)
+        flag = f"--{field.name.replace('_', '-')}"
+        if field.type is bool:
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=field.default)
+        else:
+            p.add_argument(flag, type=field.type, default=field.default)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="BLEU, METEOR and CIDEr of the best checkpoint")
@@ -87,8 +91,11 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("export", help="write the best checkpoint as a model bundle")
     p.add_argument("--work", type=Path, default=DEFAULT_WORK)
     p.add_argument("--out", type=Path, default=Path("model_weights/flickr8k"))
-    p.add_argument("--encoder-weights", default="../resnet50_imagenet.safetensors",
-                   help="the encoder's weight file, relative to the bundle folder")
+    p.add_argument(
+        "--encoder-weights",
+        default="../resnet50_imagenet.safetensors",
+        help="the encoder's weight file, relative to the bundle folder",
+    )
     p.add_argument("--beam", type=int, default=3)
     p.add_argument("--max-length", type=int, default=30)
     p.set_defaults(func=cmd_export)

@@ -57,7 +57,8 @@ def evaluate(work: Path, split: str, beam_size: int, max_length: int) -> dict[st
     path = report_path(work, split, beam_size)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    log.info("%s, beam %d: %s", split, beam_size,
-             ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+    log.info(
+        "%s, beam %d: %s", split, beam_size, ", ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+    )
     log.info("report written to %s", path)
     return report

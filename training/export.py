@@ -12,9 +12,7 @@ from training.evaluate import load_checkpoint, report_path
 log = logging.getLogger(__name__)
 
 
-def export(
-    work: Path, out: Path, encoder_weights: str, beam_size: int, max_length: int
-) -> Path:
+def export(work: Path, out: Path, encoder_weights: str, beam_size: int, max_length: int) -> Path:
     decoder, saved = load_checkpoint(work)
     metrics: dict[str, Any] = {}
     for split in ("dev", "test"):
@@ -22,8 +20,9 @@ def export(
         if report.exists():
             metrics[split] = json.loads(report.read_text())["metrics"]
         else:
-            log.warning("no %s report for beam %d: run `evaluate --split %s` first", split,
-                        beam_size, split)
+            log.warning(
+                "no %s report for beam %d: run `evaluate --split %s` first", split, beam_size, split
+            )
     training = {
         "data": "Flickr8k, official split (6000 train / 1000 dev / 1000 test)",
         "epoch": saved["epoch"],
@@ -31,7 +30,14 @@ def export(
         "settings": saved["train_config"],
     }
     decoding = {"beam_size": beam_size, "max_length": max_length, "length_penalty": 1.0}
-    save_bundle(out, decoder, load_vocab(work), encoder_weights, decoding, training,
-                {f"{split}_beam{beam_size}": m for split, m in metrics.items()})
+    save_bundle(
+        out,
+        decoder,
+        load_vocab(work),
+        encoder_weights,
+        decoding,
+        training,
+        {f"{split}_beam{beam_size}": m for split, m in metrics.items()},
+    )
     log.info("bundle written to %s", out)
     return out

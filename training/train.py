@@ -40,6 +40,7 @@ class TrainConfig:
     beam_size: int = 3
     max_length: int = 30
     seed: int = 0
+    bf16: bool = True  # bfloat16 autocast for the training step (master weights stay float32)
 
 
 def decode_split(
@@ -123,8 +124,11 @@ def train(work: Path, config: TrainConfig, resume: bool) -> dict:
         for b in bar:
             idx = order[b * config.batch_size : (b + 1) * config.batch_size].tolist()
             feats, captions, lengths = collate(train_split, [pairs[i] for i in idx])
-            logits, alphas = decoder(feats, captions, lengths)  # (B, T-1, V), (B, T-1, L)
-            loss = loss_fn(logits, alphas, captions, lengths, config.attention_penalty)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
+                logits, alphas = decoder(feats, captions, lengths)  # (B, T-1, V), (B, T-1, L)
+            loss = loss_fn(
+                logits.float(), alphas.float(), captions, lengths, config.attention_penalty
+            )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(decoder.parameters(), config.grad_clip)
