@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # deep-translator's MyMemory backend wants language names (its codes are regional, "en-GB").
-LANGUAGE_NAMES = {"en": "english", "ru": "russian"}
+MYMEMORY_NAMES = {"en": "english", "ru": "russian"}
 
 
 class TranslationTimeout(TimeoutError):
@@ -63,20 +63,21 @@ async def run_in_daemon_thread(function: Callable[[], T], timeout: float) -> T:
 
 def make_backend(name: str, settings: Settings, source: str, target: str) -> Any:
     """A deep-translator object for one backend, pointed at the configured URL."""
-    source_name, target_name = LANGUAGE_NAMES[source], LANGUAGE_NAMES[target]
     if name == "libre":
         return LibreTranslator(
-            source=source_name,
-            target=target_name,
+            source=source,
+            target=target,
             # A self-hosted LibreTranslate usually needs no key; deep-translator insists on one.
             api_key=settings.libretranslate_api_key or "none",
             custom_url=settings.libretranslate_url,
         )
     if name == "google":
-        translator: Any = GoogleTranslator(source=source_name, target=target_name)
+        translator: Any = GoogleTranslator(source=source, target=target)
         url = settings.google_translate_url
     elif name == "mymemory":
-        translator = MyMemoryTranslator(source=source_name, target=target_name)
+        translator = MyMemoryTranslator(
+            source=MYMEMORY_NAMES[source], target=MYMEMORY_NAMES[target]
+        )
         url = settings.mymemory_url
     else:
         raise ValueError(f"unknown translation backend {name!r}")

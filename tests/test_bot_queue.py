@@ -1,0 +1,89 @@
+"""The caption queue: admission rules and fair batches."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.queue import CaptionQueue, Outcome, PhotoRequest, fair_pick
+from bot.storage.database import make_engine, make_sessions, upgrade
+
+
+@dataclass(frozen=True)
+class Item:
+    user_id: int
+    n: int
+
+
+def test_fair_pick_takes_users_in_turn() -> None:
+    flood = [Item(1, n) for n in range(50)]
+    late = [Item(2, 0), Item(3, 0), Item(3, 1)]
+    picked = fair_pick(flood + late, 8)
+    assert picked[:3] == [Item(1, 0), Item(2, 0), Item(3, 0)]
+    assert picked[3:6] == [Item(1, 1), Item(3, 1), Item(1, 2)]
+    assert len(picked) == 8
+    assert [item for item in picked if item.user_id == 1] == [Item(1, n) for n in range(5)]
+
+
+def test_fair_pick_edges() -> None:
+    assert fair_pick([], 4) == []
+    items = [Item(1, 0), Item(1, 1)]
+    assert fair_pick(items, 10) == items
+    assert fair_pick(items, 1) == [Item(1, 0)]
+
+
+@pytest.fixture
+def sessions(tmp_path: Path) -> sessionmaker[Session]:
+    url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+    upgrade(url)
+    return make_sessions(make_engine(url))
+
+
+def photo(user_id: int, message_id: int) -> PhotoRequest:
+    return PhotoRequest(chat_id=user_id, chat_type="private", user_id=user_id,
+                        language_code="en", message_id=message_id,
+                        file_id=f"f{user_id}-{message_id}", file_unique_id=f"u{message_id}")
+
+
+async def test_submit_accepts_once_and_wakes(sessions: sessionmaker[Session]) -> None:
+    queue = CaptionQueue(sessions, queue_size=10, rate_limit_per_minute=10)
+    assert queue.submit(photo(1, 1)) == Outcome.ACCEPTED
+    assert queue.wakeup.is_set()
+    assert queue.submit(photo(1, 1)) == Outcome.DUPLICATE
+    assert queue.ready_count() == 1
+
+
+async def test_rate_limit_is_per_user(sessions: sessionmaker[Session]) -> None:
+    queue = CaptionQueue(sessions, queue_size=100, rate_limit_per_minute=3)
+    outcomes = [queue.submit(photo(1, n)) for n in range(5)]
+    assert outcomes == [Outcome.ACCEPTED] * 3 + [Outcome.RATE_LIMITED] * 2
+    assert queue.submit(photo(2, 1)) == Outcome.ACCEPTED
+    assert queue.ready_count() == 4
+
+
+async def test_full_queue_refuses_until_jobs_are_taken(sessions: sessionmaker[Session]) -> None:
+    queue = CaptionQueue(sessions, queue_size=2, rate_limit_per_minute=100)
+    assert queue.submit(photo(1, 1)) == Outcome.ACCEPTED
+    assert queue.submit(photo(2, 1)) == Outcome.ACCEPTED
+    assert queue.submit(photo(3, 1)) == Outcome.QUEUE_FULL
+    queue.take(2)  # taken is still pending: the queue stays full until the jobs are answered
+    assert queue.submit(photo(3, 1)) == Outcome.QUEUE_FULL
+
+
+async def test_take_is_fair_and_never_hands_out_a_job_twice(
+    sessions: sessionmaker[Session],
+) -> None:
+    queue = CaptionQueue(sessions, queue_size=100, rate_limit_per_minute=100)
+    for n in range(20):
+        queue.submit(photo(1, n))
+    queue.submit(photo(2, 1))
+    first = queue.take(4)
+    assert [ticket.user_id for ticket in first] == [1, 2, 1, 1]
+    assert all(ticket.caption is None and ticket.attempts == 1 for ticket in first)
+    rest = queue.take(100)
+    assert len(rest) == 17
+    assert {t.id for t in first}.isdisjoint(t.id for t in rest)
+    assert queue.take(100) == []
+    assert queue.requeue_unfinished() == 21  # as after a crash: all go back in the queue
+    assert len(queue.take(100, exclude=frozenset({first[0].id}))) == 20

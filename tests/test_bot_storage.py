@@ -1,0 +1,179 @@
+"""The database: migrations match the models, SQLite runs in WAL mode, and the job queries."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.storage import chats, jobs, translations
+from bot.storage.database import make_engine, make_sessions, upgrade
+from bot.storage.models import Base, Job, JobStatus, User, utcnow
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    url = f"sqlite:///{tmp_path / 'db' / 'bot.sqlite3'}"
+    upgrade(url)
+    return make_engine(url)
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return make_sessions(engine)
+
+
+def add_job(session: Session, user_id: int, message_id: int, chat_id: int | None = None) -> Job:
+    chat_id = chat_id or user_id
+    chats.remember(session, chat_id=chat_id, chat_type="private", user_id=user_id,
+                   language_code="en")
+    job = jobs.add(session, chat_id=chat_id, user_id=user_id, message_id=message_id,
+                   file_id=f"file-{message_id}", file_unique_id=f"u-{message_id}")
+    assert job is not None
+    return job
+
+
+def test_migrations_match_models_and_wal(engine: Engine, tmp_path: Path) -> None:
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        assert differences == []
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    upgrade(str(engine.url))  # a second upgrade is a no-op
+
+
+def test_same_message_is_one_job(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        add_job(session, user_id=1, message_id=10)
+        again = jobs.add(session, chat_id=1, user_id=1, message_id=10, file_id="x",
+                         file_unique_id="y")
+        assert again is None
+        add_job(session, user_id=1, message_id=11)  # the transaction goes on after the refusal
+    with sessions() as session:
+        assert session.scalar(select(Job.message_id).where(Job.file_id == "x")) is None
+        assert jobs.pending_count(session) == 2
+        assert jobs.exists(session, 1, 10)
+        assert not jobs.exists(session, 2, 10)
+
+
+def test_ready_running_requeue_and_retry(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        first = add_job(session, 1, 1)
+        second = add_job(session, 1, 2)
+    with sessions.begin() as session:
+        taken = list(jobs.ready(session, utcnow()))
+        assert [job.id for job in taken] == [first.id, second.id]
+        jobs.start(session, taken[:1])
+    with sessions.begin() as session:
+        assert [job.id for job in jobs.ready(session, utcnow())] == [second.id]
+        assert jobs.requeue_unfinished(session) == 1
+    with sessions.begin() as session:
+        assert [job.id for job in jobs.ready(session, utcnow())] == [first.id, second.id]
+        later = utcnow() + timedelta(minutes=5)
+        jobs.retry_later(session, second.id, later, "network down")
+    with sessions() as session:
+        assert [job.id for job in jobs.ready(session, utcnow())] == [first.id]
+        assert [job.id for job in jobs.ready(session, later)] == [first.id, second.id]
+        assert jobs.next_retry(session) == later
+        assert session.get(Job, second.id).status == JobStatus.QUEUED  # type: ignore[union-attr]
+
+
+def test_caption_round_trip_and_done(sessions: sessionmaker[Session]) -> None:
+    attention = np.random.default_rng(0).random((3, 7, 7), dtype=np.float32)
+    with sessions.begin() as session:
+        job = add_job(session, 1, 1)
+    with sessions.begin() as session:
+        assert jobs.save_caption(session, job.id, caption="a dog runs", score=-0.5,
+                                 words=["a", "dog", "runs"],
+                                 alternatives=[("a dog", -0.7)], attention=attention)
+        assert not jobs.save_caption(session, job.id + 100, caption="x", score=0.0, words=["x"],
+                                     alternatives=[], attention=attention[:1])
+    with sessions.begin() as session:
+        stored = session.get(Job, job.id)
+        assert stored is not None
+        assert stored.status == JobStatus.CAPTIONED
+        assert stored.alternatives == [["a dog", -0.7]]
+        np.testing.assert_array_equal(jobs.attention_of(stored), attention)
+        assert jobs.is_pending(session, job.id)
+        # a captioned job whose reply failed is retried without captioning again
+        jobs.retry_later(session, job.id, utcnow(), "timed out")
+    with sessions.begin() as session:
+        assert session.get(Job, job.id).status == JobStatus.CAPTIONED  # type: ignore[union-attr]
+        jobs.finish(session, job.id, reply_message_id=99)
+    with sessions() as session:
+        stored = session.get(Job, job.id)
+        assert stored is not None
+        assert (stored.status, stored.reply_message_id) == (JobStatus.DONE, 99)
+        assert stored.finished_at is not None
+        assert not jobs.is_pending(session, job.id)
+        assert jobs.pending_count(session) == 0
+
+
+def test_history_is_newest_first_per_user_and_chat(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        for message_id in range(1, 8):
+            job = add_job(session, 1, message_id)
+            job.received_at = utcnow() + timedelta(seconds=message_id)
+            jobs.save_caption(session, job.id, caption=f"photo {message_id}", score=0.0,
+                              words=["photo"], alternatives=[], attention=np.zeros((1, 7, 7)))
+            jobs.finish(session, job.id, 100 + message_id)
+        add_job(session, 1, 50)  # not answered yet: not in the history
+        other = add_job(session, 2, 1)  # someone else
+        jobs.finish(session, other.id, 200)
+        in_group = add_job(session, 1, 60, chat_id=-100)  # the same user in another chat
+        jobs.finish(session, in_group.id, 300)
+    with sessions() as session:
+        assert jobs.history_count(session, chat_id=1, user_id=1) == 7
+        page = jobs.history(session, chat_id=1, user_id=1, offset=0, limit=5)
+        assert [job.caption for job in page] == [f"photo {n}" for n in (7, 6, 5, 4, 3)]
+        page = jobs.history(session, chat_id=1, user_id=1, offset=5, limit=5)
+        assert [job.caption for job in page] == ["photo 2", "photo 1"]
+
+
+def test_forget_user_deletes_only_theirs(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        add_job(session, 1, 1)
+        add_job(session, 1, 2)
+        add_job(session, 2, 1)
+    with sessions.begin() as session:
+        assert jobs.forget_user(session, 1) == 2
+        chats.forget_user(session, 1)
+    with sessions() as session:
+        assert session.scalars(select(Job.user_id)).all() == [2]
+        assert session.get(User, 1) is None
+        assert session.get(User, 2) is not None
+
+
+def test_rate_window_counts_one_user(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        old = add_job(session, 1, 1)
+        old.received_at = utcnow() - timedelta(minutes=5)
+        add_job(session, 1, 2)
+        add_job(session, 2, 1)
+    with sessions() as session:
+        assert jobs.received_since(session, 1, utcnow() - timedelta(minutes=1)) == 1
+
+
+def test_chat_language_and_users(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        chats.remember(session, chat_id=5, chat_type="private", user_id=5, language_code="ru")
+        assert chats.chat_language(session, 5) is None
+        chats.set_chat_language(session, 5, "private", "both")
+        chats.set_chat_language(session, 6, "private", "en")  # a chat seen first by /lang
+    with sessions() as session:
+        assert chats.languages(session, 5, 5) == ("both", "ru")
+        assert chats.languages(session, 6, 6) == ("en", None)
+
+
+def test_translation_cache(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        assert translations.cached(session, "a dog", "en", "ru") is None
+        translations.store(session, "a dog", "en", "ru", "собака", "google")
+        translations.store(session, "a dog", "en", "ru", "пёс", "mymemory")  # kept: the first
+    with sessions() as session:
+        assert translations.cached(session, "a dog", "en", "ru") == "собака"
+        assert translations.cached(session, "a dog", "en", "de") is None
