@@ -1,0 +1,150 @@
+"""The real `captionbot run` process, started for end-to-end tests against the fake servers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.fake_telegram import FakeTelegram
+from tests.fake_translate import FakeTranslate
+
+# Settings of the developer's shell that must not leak into the bot under test.
+SCRUBBED_PREFIXES = ("TELEGRAM_", "DATABASE_", "MODEL_", "TRANSLATION_", "WEBHOOK_")
+STARTUP_TIMEOUT = 180.0
+STOP_TIMEOUT = 60.0
+
+
+def captionbot_command() -> list[str]:
+    """The installed console script next to this interpreter, else `python -m bot.cli`."""
+    script = Path(sys.executable).with_name("captionbot")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from bot.cli import main; main()"]
+
+
+class BotProcess:
+    """One bot, run in `workdir` (no stray `.env`), logging to `workdir/bot-N.log`.
+
+    It can be stopped (SIGTERM), killed (SIGKILL) and started again with the same settings and
+    database, which is how the tests check what survives a crash.
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        telegram: FakeTelegram,
+        translate: FakeTranslate | None,
+        bundle: Path,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.workdir = workdir
+        self.telegram = telegram
+        self.database = workdir / "bot.sqlite3"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUBBED_PREFIXES)}
+        env.update(
+            {
+                "TELEGRAM_BOT_TOKEN": telegram.token,
+                "TELEGRAM_BASE_URL": telegram.base_url,
+                "TELEGRAM_BASE_FILE_URL": telegram.base_file_url,
+                "DATABASE_URL": f"sqlite:///{self.database}",
+                "MODEL_PATH": str(bundle),
+                "OMP_NUM_THREADS": "1",
+                "MKL_NUM_THREADS": "1",
+                "BATCH_WAIT_MS": "20",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        if translate is not None:
+            env.update(
+                {
+                    "GOOGLE_TRANSLATE_URL": translate.google_url,
+                    "MYMEMORY_URL": translate.mymemory_url,
+                    "LIBRETRANSLATE_URL": translate.libre_url,
+                    "TRANSLATION_TIMEOUT_S": "3",
+                }
+            )
+        env.update(extra_env or {})
+        self.env = env
+        self.process: subprocess.Popen[bytes] | None = None
+        self.logs: list[Path] = []
+        self.started_at = 0.0
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self, *, wait: bool = True) -> BotProcess:
+        """Start the bot; with `wait`, return once it long-polls the fake Telegram server."""
+        if self.running:
+            raise RuntimeError("the bot is already running")
+        log_path = self.workdir / f"bot-{len(self.logs) + 1}.log"
+        self.logs.append(log_path)
+        self.started_at = time.monotonic()
+        with log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [*captionbot_command(), "run"],
+                cwd=self.workdir,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.telegram.wait_polling(since=self.started_at, timeout=1.0)
+                return
+            except AssertionError:
+                if self.process is not None and self.process.poll() is not None:
+                    raise AssertionError(
+                        f"the bot exited with {self.process.returncode} before polling:\n"
+                        + self.log_tail()
+                    ) from None
+                if time.monotonic() > deadline:
+                    raise AssertionError(
+                        f"the bot did not poll within {timeout:.0f} s:\n" + self.log_tail()
+                    ) from None
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> int:
+        """SIGTERM, then wait for a clean exit; returns the exit code."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(
+                f"the bot did not stop within {timeout:.0f} s of SIGTERM:\n" + self.log_tail()
+            ) from None
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, with no chance to clean up."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(30)
+
+    def restart(self) -> BotProcess:
+        if self.running:
+            self.stop()
+        return self.start()
+
+    def log_text(self) -> str:
+        return "\n".join(
+            f"===== {path.name} =====\n{path.read_text(errors='replace')}"
+            for path in self.logs
+            if path.exists()
+        )
+
+    def log_tail(self, lines: int = 80) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])

@@ -1,0 +1,65 @@
+"""Shared fixtures: the fake Telegram and translation servers, a tiny model, the real bot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.bot_process import BotProcess
+from tests.fake_telegram import FakeTelegram
+from tests.fake_translate import FakeTranslate
+
+StartBot = Callable[..., BotProcess]
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random captioning model (made once per test session)."""
+    from captioning.bundle import make_random_bundle
+
+    return make_random_bundle(tmp_path_factory.mktemp("tiny-bundle"))
+
+
+@pytest.fixture
+def fake_telegram() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_translate() -> Iterator[FakeTranslate]:
+    with FakeTranslate() as server:
+        yield server
+
+
+@pytest.fixture
+def bot_process(
+    tmp_path: Path,
+    fake_telegram: FakeTelegram,
+    fake_translate: FakeTranslate,
+    tiny_bundle: Path,
+) -> Iterator[StartBot]:
+    """A factory: `bot_process(ENV_NAME="value", ..., wait=True)` starts the real bot.
+
+    Every bot started is stopped (SIGTERM, then SIGKILL) at the end of the test, and its log is
+    printed then, which pytest shows when the test failed.
+    """
+    started: list[BotProcess] = []
+
+    def start(*, wait: bool = True, **env: str) -> BotProcess:
+        workdir = tmp_path / f"bot{len(started) + 1}"
+        workdir.mkdir()
+        bot = BotProcess(workdir, fake_telegram, fake_translate, tiny_bundle, env)
+        started.append(bot)
+        return bot.start(wait=wait)
+
+    yield start
+    for bot in started:
+        if bot.running:
+            try:
+                bot.stop()
+            except AssertionError as exc:
+                print(exc)
+        print(bot.log_text())

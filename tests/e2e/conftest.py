@@ -1,0 +1,96 @@
+"""The bot shared by the end-to-end tests that need no special settings, and what they check with.
+
+Starting the bot (torch, the model, migrations) is the slow part, so tests that only talk to it
+share one process and keep apart by using fresh users. Tests that crash, stop or reconfigure the
+bot start their own with the `bot_process` factory.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.bot_process import BotProcess
+from tests.fake_telegram import FakeTelegram
+from tests.fake_translate import FakeTranslate
+
+WAIT = 90.0  # seconds: generous, the machine is busy; no test waits this long when it passes
+CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
+
+
+@dataclass
+class Shared:
+    telegram: FakeTelegram
+    translate: FakeTranslate
+    bot: BotProcess
+
+
+def vocabulary(bundle: Path) -> frozenset[str]:
+    """The words the tiny model can say."""
+    words = json.loads((bundle / "vocab.json").read_text())
+    return frozenset(w for w in words if not w.startswith("<"))
+
+
+def is_caption(text: str | None, vocab: frozenset[str]) -> bool:
+    """Whether `text` is a caption of the tiny model: vocabulary words only, maybe capitalised
+    and ending with a full stop (a polite refusal or a hint never is)."""
+    if not text:
+        return False
+    words = text.strip().rstrip(".").lower().split()
+    return bool(words) and all(word in vocab for word in words)
+
+
+def has_cyrillic(text: str | None) -> bool:
+    return bool(text) and CYRILLIC.search(text or "") is not None
+
+
+def rows_about_user(database: Path, user_id: int) -> int:
+    """Rows in any table of the bot's database that belong to `user_id` (a `user_id` column)."""
+    with sqlite3.connect(database) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        total = 0
+        for table in tables:
+            columns = [r[1] for r in db.execute(f'PRAGMA table_info("{table}")')]
+            if "user_id" in columns:
+                (count,) = db.execute(
+                    f'SELECT COUNT(*) FROM "{table}" WHERE user_id = ?', (user_id,)
+                ).fetchone()
+                total += count
+        return int(total)
+
+
+@pytest.fixture(scope="session")
+def vocab(tiny_bundle: Path) -> frozenset[str]:
+    return vocabulary(tiny_bundle)
+
+
+@pytest.fixture(scope="session")
+def shared_bot(tmp_path_factory: pytest.TempPathFactory, tiny_bundle: Path) -> Iterator[Shared]:
+    with FakeTelegram() as telegram, FakeTranslate() as translate:
+        bot = BotProcess(tmp_path_factory.mktemp("shared-bot"), telegram, translate, tiny_bundle)
+        try:
+            bot.start()
+            yield Shared(telegram, translate, bot)
+        finally:
+            if bot.running:
+                bot.stop()
+
+
+@pytest.fixture
+def live(shared_bot: Shared) -> Iterator[Shared]:
+    """The shared bot with no faults injected; what it logged during the test is printed after
+    it (pytest shows that when the test failed)."""
+    shared_bot.telegram.clear_faults()
+    shared_bot.translate.set_mode("ok")
+    log_start = len(shared_bot.bot.log_text())
+    yield shared_bot
+    shared_bot.telegram.clear_faults()
+    shared_bot.translate.set_mode("ok")
+    print(shared_bot.bot.log_text()[log_start:])
+    assert shared_bot.bot.running, "the shared bot died"
