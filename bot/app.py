@@ -26,6 +26,7 @@ from bot.services import KEY, Services
 from bot.settings import Settings, describe_error
 from bot.storage.database import make_engine, make_sessions, upgrade
 from bot.translation import Translator
+from bot.typing_indicator import TypingIndicator
 from bot.worker import CaptionWorker
 from captioning.captioner import Captioner
 
@@ -95,8 +96,10 @@ def build_application(settings: Settings, captioner: Captioner) -> Application:
     )
     queue = CaptionQueue(sessions, settings.queue_size, settings.rate_limit_per_minute)
     translator = Translator(settings, sessions)
-    worker = CaptionWorker(application.bot, queue, sessions, captioner, translator, settings)
-    application.bot_data[KEY] = Services(settings, sessions, queue, translator, worker)
+    typing = TypingIndicator(application.bot)
+    worker = CaptionWorker(application.bot, queue, sessions, captioner, translator, typing,
+                           settings)
+    application.bot_data[KEY] = Services(settings, sessions, queue, translator, typing, worker)
     add_handlers(application)
     return application
 

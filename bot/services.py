@@ -14,6 +14,7 @@ from bot.queue import CaptionQueue
 from bot.settings import Settings
 from bot.storage import chats
 from bot.translation import Translator
+from bot.typing_indicator import TypingIndicator
 from bot.worker import CaptionWorker
 
 KEY = "services"
@@ -25,6 +26,7 @@ class Services:
     sessions: sessionmaker[Session]
     queue: CaptionQueue
     translator: Translator
+    typing: TypingIndicator
     worker: CaptionWorker
 
     def chat_language(self, chat_id: int) -> str | None:

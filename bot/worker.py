@@ -17,7 +17,6 @@ from typing import Any
 from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, ReplyParameters
-from telegram.constants import ChatAction
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.images import decode_all
@@ -27,6 +26,7 @@ from bot.storage import chats, jobs
 from bot.storage.models import CaptionMode, utcnow
 from bot.texts import caption_mode, caption_reply, t, ui_language
 from bot.translation import Translator
+from bot.typing_indicator import TypingIndicator
 from captioning.captioner import Captioner, CaptionResult
 
 log = logging.getLogger(__name__)
@@ -43,9 +43,11 @@ class CaptionWorker:
         sessions: sessionmaker[Session],
         captioner: Captioner,
         translator: Translator,
+        typing: TypingIndicator,
         settings: Settings,
     ) -> None:
         self.bot = bot
+        self.typing = typing
         self.queue = queue
         self.sessions = sessions
         self.captioner = captioner
@@ -137,7 +139,7 @@ class CaptionWorker:
         if not fresh:
             return
         for chat_id in {ticket.chat_id for ticket in fresh}:
-            self._background(self._typing(chat_id))
+            self._background(self.typing.show(chat_id))
         downloads = await asyncio.gather(*(self._download(ticket) for ticket in fresh))
         got = [(ticket, data) for ticket, data in zip(fresh, downloads, strict=True) if data]
         decoded = await asyncio.to_thread(decode_all, [data for _, data in got])
@@ -288,12 +290,6 @@ class CaptionWorker:
     @staticmethod
     def _reply_to(ticket: Ticket) -> ReplyParameters:
         return ReplyParameters(message_id=ticket.message_id, allow_sending_without_reply=True)
-
-    async def _typing(self, chat_id: int) -> None:
-        try:
-            await self.bot.send_chat_action(chat_id, ChatAction.TYPING)
-        except TelegramError as exc:
-            log.debug("typing in chat %d: %s", chat_id, exc)
 
     def _background(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coroutine)

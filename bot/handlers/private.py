@@ -3,8 +3,6 @@
 import logging
 
 from telegram import Update
-from telegram.constants import ChatAction
-from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.handlers.reply import reply
@@ -77,10 +75,7 @@ async def submit(
     ))
     log.info("chat %d message %d: %s", message.chat_id, message.message_id, outcome)
     if outcome == Outcome.ACCEPTED:
-        try:
-            await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
-        except TelegramError as exc:
-            log.debug("typing: %s", exc)
+        await svc.typing.show(message.chat_id)
     elif outcome == Outcome.QUEUE_FULL:
         await reply(update, context, "queue_full")
     elif outcome == Outcome.RATE_LIMITED:
