@@ -15,7 +15,7 @@ from typing import Protocol, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.storage import chats, jobs
+from bot.storage import albums, chats, jobs
 from bot.storage.models import Job, JobStatus, utcnow
 
 RATE_WINDOW = timedelta(minutes=1)
@@ -39,6 +39,8 @@ class PhotoRequest:
     message_id: int
     file_id: str
     file_unique_id: str
+    file_kind: str = "photo"  # or "document": an image sent as a file
+    media_group_id: str | None = None  # the album it belongs to
 
 
 @dataclass(frozen=True)
@@ -52,11 +54,13 @@ class Ticket:
     file_id: str
     attempts: int
     caption: str | None  # set when only the reply is left to send
+    album: str | None = None  # media_group_id: answered together with the rest of its album
 
     @classmethod
     def of(cls, job: Job) -> "Ticket":
         return cls(job.id, job.chat_id, job.user_id, job.message_id, job.file_id, job.attempts,
-                   job.caption if job.status == JobStatus.CAPTIONED else None)
+                   job.caption if job.status == JobStatus.CAPTIONED else None,
+                   job.media_group_id)
 
 
 class HasUser(Protocol):
@@ -111,10 +115,15 @@ class CaptionQueue:
                            user_id=request.user_id, language_code=request.language_code)
             job = jobs.add(session, chat_id=request.chat_id, user_id=request.user_id,
                            message_id=request.message_id, file_id=request.file_id,
-                           file_unique_id=request.file_unique_id)
+                           file_unique_id=request.file_unique_id, file_kind=request.file_kind,
+                           media_group_id=request.media_group_id)
             if job is None:
                 return Outcome.DUPLICATE
         self.wakeup.set()
+        if request.media_group_id is not None:  # look again once the album has settled
+            asyncio.get_running_loop().call_later(
+                albums.SETTLE.total_seconds() + 0.05, self.wakeup.set
+            )
         return Outcome.ACCEPTED
 
     def ready_count(self, exclude: frozenset[int] = frozenset()) -> int:

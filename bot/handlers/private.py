@@ -2,7 +2,7 @@
 
 import logging
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot.handlers.reply import reply
@@ -53,11 +53,15 @@ async def submit(
     file_id: str,
     file_unique_id: str,
     file_size: int | None,
+    *,
+    photo: Message | None = None,
 ) -> None:
-    """Queue the photo as a job (before anything else), or say politely why not."""
+    """Queue the photo as a job (before anything else), or say politely why not. The photo is
+    the update's message unless `photo` names another (a group's /caption replying to it)."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
+    target = photo or message
     svc = services(context)
     if file_size is not None and file_size > svc.settings.max_file_bytes:
         log.info("chat %d: file of %d bytes is over the limit", message.chat_id, file_size)
@@ -69,11 +73,13 @@ async def submit(
         chat_type=message.chat.type,
         user_id=user.id,
         language_code=user_language_code(update),
-        message_id=message.message_id,
+        message_id=target.message_id,
         file_id=file_id,
         file_unique_id=file_unique_id,
+        file_kind="document" if target.document else "photo",
+        media_group_id=target.media_group_id,
     ))
-    log.info("chat %d message %d: %s", message.chat_id, message.message_id, outcome)
+    log.info("chat %d message %d: %s", message.chat_id, target.message_id, outcome)
     if outcome == Outcome.ACCEPTED:
         await svc.typing.show(message.chat_id)
     elif outcome == Outcome.QUEUE_FULL:

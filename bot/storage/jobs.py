@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only
 
+from bot.storage import albums
 from bot.storage.models import PENDING, Job, JobStatus, utcnow
 
 
@@ -19,6 +20,8 @@ def add(
     message_id: int,
     file_id: str,
     file_unique_id: str,
+    file_kind: str = "photo",
+    media_group_id: str | None = None,
 ) -> Job | None:
     """Insert a queued job; None if this message already has one (it is never captioned twice)."""
     job = Job(
@@ -27,6 +30,8 @@ def add(
         message_id=message_id,
         file_id=file_id,
         file_unique_id=file_unique_id,
+        file_kind=file_kind,
+        media_group_id=media_group_id,
         status=JobStatus.QUEUED,
         received_at=utcnow(),
     )
@@ -54,18 +59,22 @@ def received_since(session: Session, user_id: int, since: datetime) -> int:
 
 
 def ready(session: Session, now: datetime) -> Sequence[Job]:
-    """Jobs the worker may take now (queued or captioned, and not waiting for a retry)."""
+    """Jobs the worker may take now (queued or captioned, not waiting for a retry, nor for the
+    rest of their album)."""
     query = (
         select(Job)
         .options(load_only(Job.id, Job.chat_id, Job.user_id, Job.message_id, Job.file_id,
-                           Job.status, Job.attempts, Job.caption, Job.started_at))
+                           Job.status, Job.attempts, Job.caption, Job.started_at,
+                           Job.media_group_id, Job.received_at))
         .where(
             Job.status.in_((JobStatus.QUEUED, JobStatus.CAPTIONED)),
             or_(Job.retry_at.is_(None), Job.retry_at <= now),
         )
         .order_by(Job.id)
     )
-    return session.scalars(query).all()
+    candidates = session.scalars(query).all()
+    held = albums.held_back(session, candidates, now)
+    return [job for job in candidates if job.id not in held] if held else candidates
 
 
 def next_retry(session: Session) -> datetime | None:
@@ -126,6 +135,11 @@ def attention_of(job: Job) -> np.ndarray | None:
 
 def save_translation(session: Session, job_id: int, caption_ru: str) -> None:
     session.execute(update(Job).where(Job.id == job_id).values(caption_ru=caption_ru))
+
+
+def note_translation_failure(session: Session, job_id: int) -> None:
+    """The reply went out in English only: no translation service answered."""
+    session.execute(update(Job).where(Job.id == job_id).values(translation_failed=True))
 
 
 def finish(session: Session, job_id: int, reply_message_id: int) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -80,6 +81,7 @@ class Job(Base):
         UniqueConstraint("chat_id", "message_id", name="uq_jobs_chat_message"),
         Index("ix_jobs_status_id", "status", "id"),
         Index("ix_jobs_user_received", "user_id", "received_at"),
+        Index("ix_jobs_chat_album", "chat_id", "media_group_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -88,6 +90,8 @@ class Job(Base):
     message_id: Mapped[int] = mapped_column(BigInteger)  # the photo's message, replied to
     file_id: Mapped[str] = mapped_column(String(256))
     file_unique_id: Mapped[str] = mapped_column(String(64))
+    file_kind: Mapped[str] = mapped_column(String(16), default="photo", server_default="photo")
+    media_group_id: Mapped[str | None] = mapped_column(String(64))  # an album, answered as one
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     retry_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -100,6 +104,8 @@ class Job(Base):
     attention: Mapped[bytes | None] = mapped_column(LargeBinary)  # float32 (len(words), 7, 7)
     error: Mapped[str | None] = mapped_column(Text)
     reply_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    attention_message_id: Mapped[int | None] = mapped_column(BigInteger)  # 0: being sent
+    translation_failed: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
