@@ -7,6 +7,7 @@ import secrets
 from urllib.parse import urlparse
 
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -123,7 +124,12 @@ def run(args: argparse.Namespace) -> int:
     if not settings.telegram_bot_token:
         log.error("%s", NO_TOKEN)
         return 2
-    upgrade(settings.database_url)
+    try:
+        upgrade(settings.database_url)
+    except SQLAlchemyError as exc:
+        log.error("DATABASE_URL=%s: cannot open or migrate the database: %s",
+                  settings.database_url, exc)
+        return 2
     enable_heic()
     try:
         captioner = Captioner.from_pretrained(settings.model_path)

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 TRANSLATION_BACKENDS = ("google", "mymemory", "libre")
 
@@ -66,6 +68,15 @@ class Settings(BaseSettings):
             return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
         if isinstance(value, int):
             return (value,)
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _parse_url(cls, value: str) -> str:
+        try:
+            make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not an SQLAlchemy database URL ({exc})") from exc
         return value
 
     @field_validator("telegram_bot_token", "webhook_url", "webhook_secret", mode="before")

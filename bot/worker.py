@@ -94,7 +94,8 @@ class CaptionWorker:
                 if batch:
                     await self._process(batch)
             except Exception:
-                log.exception("caption worker error; carrying on")
+                log.exception("caption worker error; its batch goes back in the queue")
+                self.queue.requeue_unfinished()  # only this loop has jobs running
                 await asyncio.sleep(1.0)
 
     def _busy(self) -> frozenset[int]:
@@ -132,6 +133,10 @@ class CaptionWorker:
     # -- one batch --------------------------------------------------------------------------
 
     async def _process(self, batch: list[Ticket]) -> None:
+        for ticket in [ticket for ticket in batch if ticket.attempts > MAX_ATTEMPTS]:
+            log.error("job %d: giving up after %d attempts", ticket.id, ticket.attempts - 1)
+            await self._apologise(ticket, "caption_failed", "too many attempts")
+        batch = [ticket for ticket in batch if ticket.attempts <= MAX_ATTEMPTS]
         for ticket in batch:
             if ticket.caption is not None:  # captioned before; only the reply is left
                 self._deliver_later(ticket, ticket.caption)

@@ -49,7 +49,7 @@ def test_lists_and_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("name", "value"),
     [("BATCH_SIZE", "many"), ("BATCH_SIZE", "0"), ("TRANSLATION_BACKENDS", "google,bing"),
-     ("ADMIN_IDS", "alice"), ("TRANSLATION_TIMEOUT_S", "-1")],
+     ("ADMIN_IDS", "alice"), ("TRANSLATION_TIMEOUT_S", "-1"), ("DATABASE_URL", "data.db")],
 )
 def test_bad_value_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)
