@@ -157,6 +157,121 @@ TEXTS: dict[str, dict[str, str]] = {
     "cmd_lang": {"en": "Caption language: en, ru or both", "ru": "Язык подписей: en, ru или both"},
     "cmd_history": {"en": "Your recent captions", "ru": "Ваши последние подписи"},
     "cmd_forget": {"en": "Delete your records from the bot", "ru": "Удалить ваши записи из бота"},
+    # Groups, inline mode, the buttons under a caption, /stats
+    "cmd_caption": {
+        "en": "In a group: reply to a photo to describe it",
+        "ru": "В группе: ответьте на фото, чтобы я его описал",
+    },
+    "cmd_auto": {
+        "en": "In a group: on/off, describe every photo (admins)",
+        "ru": "В группе: on/off, описывать каждое фото (админы)",
+    },
+    "caption_usage": {
+        "en": "Reply to a photo with /caption and I will describe it.",
+        "ru": "Ответьте на фотографию командой /caption, и я её опишу.",
+    },
+    "caption_not_photo": {
+        "en": "That message has no photo I can describe. Reply to a photo with /caption.",
+        "ru": "В этом сообщении нет фотографии. Ответьте командой /caption на фото.",
+    },
+    "admins_only": {
+        "en": "Only the group's administrators can change this.",
+        "ru": "Это могут менять только администраторы группы.",
+    },
+    "groups_only": {
+        "en": "/auto is for groups: there it makes me describe every photo posted.",
+        "ru": "/auto — для групп: там я буду описывать каждую присланную фотографию.",
+    },
+    "auto_usage": {
+        "en": "Automatic captions are {state} here. Use /auto on or /auto off.",
+        "ru": "Автоматические подписи здесь {state}. Используйте /auto on или /auto off.",
+    },
+    "auto_state_on": {"en": "on", "ru": "включены"},
+    "auto_state_off": {"en": "off", "ru": "выключены"},
+    "auto_on": {
+        "en": (
+            "Done: I will describe every photo posted in this group. Telegram only shows me "
+            "every message if I am an administrator of the group or my privacy mode is off "
+            "(@BotFather → /setprivacy → Disable)."
+        ),
+        "ru": (
+            "Готово: я буду описывать каждую фотографию в этой группе. Telegram показывает мне "
+            "все сообщения, только если я администратор группы или у меня выключен режим "
+            "приватности (@BotFather → /setprivacy → Disable)."
+        ),
+    },
+    "auto_on_needs_rights": {
+        "en": (
+            "Done, but I cannot see the photos yet: Telegram only shows me every message if I "
+            "am an administrator of this group or my privacy mode is off (@BotFather → "
+            "/setprivacy → Disable). Until then, reply to a photo with /caption or mention me "
+            "in its caption."
+        ),
+        "ru": (
+            "Готово, но я пока не вижу фотографий: Telegram показывает мне все сообщения, "
+            "только если я администратор этой группы или у меня выключен режим приватности "
+            "(@BotFather → /setprivacy → Disable). А пока ответьте на фото командой /caption "
+            "или упомяните меня в подписи к нему."
+        ),
+    },
+    "auto_off": {
+        "en": "Done: I will only describe photos I am asked about (/caption or a mention).",
+        "ru": "Готово: я буду описывать только те фото, о которых меня просят (/caption или "
+              "упоминание).",
+    },
+    "button_attention": {"en": "🔍 Where I looked", "ru": "🔍 Куда я смотрел"},
+    "button_alternatives": {"en": "💬 Other captions", "ru": "💬 Другие подписи"},
+    "alternatives_header": {
+        "en": "Other captions I considered (score: closer to 0 is surer):",
+        "ru": "Другие подписи, которые я рассматривал (оценка: чем ближе к 0, тем увереннее):",
+    },
+    "alternatives_header_numbered": {
+        "en": "Other captions for photo {number} (score: closer to 0 is surer):",
+        "ru": "Другие подписи к фото {number} (оценка: чем ближе к 0, тем увереннее):",
+    },
+    "alternatives_none": {
+        "en": "I did not consider any other caption for this photo.",
+        "ru": "Других подписей к этой фотографии я не рассматривал.",
+    },
+    "attention_caption": {
+        "en": "Where I looked for each word of “{caption}” (brighter: more attention).",
+        "ru": "Куда я смотрел для каждого слова подписи «{caption}» (ярче — больше внимания).",
+    },
+    "attention_already_sent": {
+        "en": "The map is already in the chat.",
+        "ru": "Карта уже есть в чате.",
+    },
+    "photo_gone": {
+        "en": "I no longer have this photo's record.",
+        "ru": "У меня больше нет записи об этой фотографии.",
+    },
+    "photo_unavailable": {
+        "en": "Sorry, I could not get this photo from Telegram again.",
+        "ru": "Извините, не получилось снова получить эту фотографию из Telegram.",
+    },
+    "inline_empty_title": {
+        "en": "No captioned photos yet",
+        "ru": "Пока нет фотографий с подписями",
+    },
+    "inline_empty_description": {
+        "en": "Send me a photo in a private chat; then find it here by its words.",
+        "ru": "Пришлите мне фото в личном чате, потом ищите его здесь по словам.",
+    },
+    "inline_empty_message": {
+        "en": (
+            "I describe photos: send one to {bot} in a private chat, then type {bot} and a few "
+            "words in any chat to share it with its caption."
+        ),
+        "ru": (
+            "Я описываю фотографии: пришлите фото {bot} в личном чате, а потом наберите {bot} "
+            "и несколько слов в любом чате, чтобы поделиться им с подписью."
+        ),
+    },
+    "inline_button": {"en": "Caption a photo", "ru": "Описать фотографию"},
+    "stats_refused": {
+        "en": "Sorry, /stats is only for the bot's administrators.",
+        "ru": "Извините, /stats доступна только администраторам бота.",
+    },
 }
 
 LANGUAGE_BUTTONS = {CaptionMode.EN: "English", CaptionMode.RU: "Русский",
@@ -196,3 +311,20 @@ def caption_reply(english: str, russian: str | None, mode: CaptionMode, language
     if mode == CaptionMode.RU:
         return russian
     return f"{english}\n{russian}"
+
+
+def album_reply(captions: list[tuple[str, str | None]], mode: CaptionMode, language: str) -> str:
+    """One reply for an album: each photo's caption(s), numbered in the album's order, and one
+    note if some translation failed."""
+    lines = []
+    untranslated = False
+    for number, (english, russian) in enumerate(captions, 1):
+        if mode != CaptionMode.EN and russian is None:
+            untranslated = True
+            body = english or "…"
+        else:
+            body = caption_reply(english, russian, mode, language)
+        lines.append(f"{number}. " + body.replace("\n", "\n    "))
+    if untranslated:
+        lines.append(t("translation_failed", language))
+    return "\n".join(lines)

@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, ReplyParameters
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
+from bot.caption_keyboard import caption_keyboard
 from bot.images import decode_all
 from bot.queue import CaptionQueue, Ticket
 from bot.settings import Settings
-from bot.storage import chats, jobs
-from bot.storage.models import CaptionMode, utcnow
-from bot.texts import caption_mode, caption_reply, t, ui_language
+from bot.storage import albums, chats, jobs
+from bot.storage.models import CaptionMode, JobStatus, utcnow
+from bot.texts import album_reply, caption_mode, caption_reply, t, ui_language
 from bot.translation import Translator
 from bot.typing_indicator import TypingIndicator
 from captioning.captioner import Captioner, CaptionResult
@@ -225,38 +226,70 @@ class CaptionWorker:
                 ui_language(chat_language, user_language))
 
     def _deliver_later(self, ticket: Ticket, caption: str) -> None:
-        """Send the reply in the background; until it is sent the worker does not take the job."""
-        self._sending.add(ticket.id)
-        self._background(self._deliver(ticket, caption))
+        """Send the reply in the background; until it is sent the worker does not take the job.
+        A photo of an album is answered together with the rest of it, once all is captioned."""
+        parts = [(ticket, caption)] if ticket.album is None else self._album_parts(ticket)
+        if parts:
+            self._sending.update(part.id for part, _ in parts)
+            self._background(self._deliver(parts))
 
-    async def _deliver(self, ticket: Ticket, caption: str) -> None:
+    def _album_parts(self, ticket: Ticket) -> list[tuple[Ticket, str]]:
+        """The album's captioned photos not yet on their way, in order; nothing while some photo
+        of it still waits to be captioned (the last one captioned sends the reply)."""
+        assert ticket.album is not None
+        with self.sessions() as session:
+            album = albums.members(session, ticket.chat_id, ticket.album)
+            if any(job.status in albums.UNCAPTIONED for job in album):
+                return []
+            return [(Ticket.of(job), job.caption) for job in album
+                    if job.status == JobStatus.CAPTIONED and job.caption is not None
+                    and job.id not in self._sending]
+
+    async def _deliver(self, parts: list[tuple[Ticket, str]]) -> None:
+        """One reply, to the first photo, captioning each of `parts` (one photo or an album)."""
+        ids = {ticket.id for ticket, _ in parts}
         try:
-            mode, language = self._languages(ticket)
-            russian = None
+            with self.sessions() as session:  # some user may have asked the bot to forget
+                parts = [(ticket, caption) for ticket, caption in parts
+                         if jobs.is_pending(session, ticket.id)]
+            if not parts:
+                return
+            first = parts[0][0]
+            mode, language = self._languages(first)
+            russians: list[str | None] = [None] * len(parts)
             if mode != CaptionMode.EN:
-                russian = await self.translator.translate(caption, "ru")
-            text = caption_reply(caption, russian, mode, language)
-            with self.sessions() as session:
-                if not jobs.is_pending(session, ticket.id):
-                    return  # its user asked the bot to forget it meanwhile
+                russians = [await self.translator.translate(caption, "ru") for _, caption in parts]
+            if len(parts) == 1:
+                text = caption_reply(parts[0][1], russians[0], mode, language)
+            else:
+                text = album_reply([(caption, russian) for (_, caption), russian
+                                    in zip(parts, russians, strict=True)], mode, language)
+            keyboard = caption_keyboard([ticket.id for ticket, _ in parts], language)
             try:
                 message = await self.bot.send_message(
-                    ticket.chat_id, text, reply_parameters=self._reply_to(ticket)
+                    first.chat_id, text, reply_parameters=self._reply_to(first),
+                    reply_markup=keyboard,
                 )
             except (BadRequest, Forbidden) as exc:
-                log.warning("job %d: reply refused by Telegram: %s", ticket.id, exc.message)
-                self._fail(ticket, f"sendMessage: {exc.message}")
+                log.warning("job %d: reply refused by Telegram: %s", first.id, exc.message)
+                for ticket, _ in parts:
+                    self._fail(ticket, f"sendMessage: {exc.message}")
                 return
             except TelegramError as exc:
-                self._retry(ticket, exc)
+                for ticket, _ in parts:
+                    self._retry(ticket, exc)
                 return
             with self.sessions.begin() as session:
-                jobs.finish(session, ticket.id, message.message_id)
-                if russian is not None:
-                    jobs.save_translation(session, ticket.id, russian)
-            log.info("job %d answered in chat %d", ticket.id, ticket.chat_id)
+                for (ticket, _), russian in zip(parts, russians, strict=True):
+                    jobs.finish(session, ticket.id, message.message_id)
+                    if russian is not None:
+                        jobs.save_translation(session, ticket.id, russian)
+                    elif mode != CaptionMode.EN:
+                        jobs.note_translation_failure(session, ticket.id)
+            log.info("job(s) %s answered in chat %d", ", ".join(str(i) for i in sorted(ids)),
+                     first.chat_id)
         finally:
-            self._sending.discard(ticket.id)
+            self._sending.difference_update(ids)
 
     async def _apologise(self, ticket: Ticket, key: str, error: str) -> None:
         """Close a job that cannot be captioned, and tell its user why, politely."""
