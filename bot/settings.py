@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     libretranslate_api_key: str | None = None
 
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    inline_page_size: int = Field(default=20, ge=1, le=50)  # results per inline-mode page
 
     webhook_url: str | None = None
     webhook_secret: str | None = None
