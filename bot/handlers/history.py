@@ -59,7 +59,7 @@ async def history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or user is None:
         return
     text, buttons = render(update, context, user.id, 0)
-    await message.reply_text(text, reply_markup=buttons)
+    await message.reply_text(text, reply_markup=buttons, do_quote=True)
 
 
 async def history_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -47,7 +47,7 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     text = store(update, context, CaptionMode(args[0]))
     if update.effective_message:
-        await update.effective_message.reply_text(text)
+        await update.effective_message.reply_text(text, do_quote=True)
 
 
 async def lang_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
