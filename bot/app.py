@@ -16,11 +16,23 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
 
-from bot.handlers import commands, errors, forget, history, language, private
+from bot.handlers import (
+    admin,
+    caption_buttons,
+    commands,
+    errors,
+    forget,
+    group,
+    history,
+    inline,
+    language,
+    private,
+)
 from bot.images import enable_heic
 from bot.queue import CaptionQueue
 from bot.services import KEY, Services
@@ -44,11 +56,26 @@ NO_TOKEN = (
 def add_handlers(application: Application) -> None:
     """Every handler of the bot, in the order they are tried."""
     private_chat = filters.ChatType.PRIVATE
+    groups = filters.ChatType.GROUPS
     application.add_handler(CommandHandler("start", commands.start))
     application.add_handler(CommandHandler("help", commands.help_command))
     application.add_handler(CommandHandler("lang", language.lang, filters=private_chat))
     application.add_handler(CommandHandler("history", history.history))
     application.add_handler(CommandHandler("forget", forget.forget))
+    application.add_handler(CommandHandler("lang", group.lang, filters=groups))
+    application.add_handler(CommandHandler("caption", group.caption))
+    application.add_handler(CommandHandler("auto", group.auto))
+    application.add_handler(CommandHandler("stats", admin.stats))
+    application.add_handler(  # in a group, only administrators get to the /lang buttons
+        CallbackQueryHandler(group.guard_lang_button, pattern=language.CALLBACK_PATTERN),
+        group=-1)
+    application.add_handler(CallbackQueryHandler(
+        caption_buttons.attention, pattern=caption_buttons.ATTENTION_PATTERN))
+    application.add_handler(CallbackQueryHandler(
+        caption_buttons.alternatives, pattern=caption_buttons.ALTERNATIVES_PATTERN))
+    application.add_handler(InlineQueryHandler(inline.inline_query))
+    application.add_handler(
+        MessageHandler(groups & (filters.PHOTO | filters.Document.IMAGE), group.on_photo))
     application.add_handler(
         CallbackQueryHandler(language.lang_button, pattern=language.CALLBACK_PATTERN))
     application.add_handler(

@@ -10,7 +10,7 @@ from bot.texts import t
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "help", "lang", "history", "forget")
+COMMANDS = ("start", "help", "lang", "history", "forget", "caption", "auto")
 
 
 def command_list(language: str) -> list[BotCommand]:

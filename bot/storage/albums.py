@@ -47,3 +47,16 @@ def has_jobs(session: Session, chat_id: int, media_group_id: str) -> bool:
     """Whether some photo of this album was already accepted (so the rest of it belongs too)."""
     query = select(Job.id).where(Job.chat_id == chat_id, Job.media_group_id == media_group_id)
     return session.scalar(query.limit(1)) is not None
+
+
+def reply_position(session: Session, job: Job) -> int | None:
+    """Which photo of its reply the job is (from 1) when one reply captioned several; else None."""
+    if job.reply_message_id is None:
+        return None
+    query = (
+        select(Job.id)
+        .where(Job.chat_id == job.chat_id, Job.reply_message_id == job.reply_message_id)
+        .order_by(Job.message_id)
+    )
+    ids = list(session.scalars(query))
+    return ids.index(job.id) + 1 if len(ids) > 1 and job.id in ids else None

@@ -1,0 +1,120 @@
+"""The buttons under a caption: the attention map (sent once per photo, as a reply to the caption)
+and the other captions the beam search found (added to the caption message, with scores)."""
+
+import asyncio
+import logging
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.attention_map import render_jpeg
+from bot.caption_keyboard import parse, without
+from bot.handlers.reply import language_for
+from bot.services import services
+from bot.storage import albums, attention_maps, jobs
+from bot.storage.models import Job
+from bot.texts import t
+from captioning.preprocessing import BadImageError, open_image
+
+log = logging.getLogger(__name__)
+
+ATTENTION_PATTERN = r"^attn:\d+$"
+ALTERNATIVES_PATTERN = r"^alts:\d+$"
+
+
+def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[
+    CallbackQuery, Message, Job | None
+]:
+    """The query, the caption message it came from, and its job (None if forgotten meanwhile)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    message = query.message
+    assert isinstance(message, Message)
+    _, job_id = parse(query.data)
+    with services(context).sessions() as session:
+        job = session.get(Job, job_id)
+    if job is not None and job.chat_id != message.chat_id:
+        job = None  # a button copied to another chat is not a key to this one
+    return query, message, job
+
+
+async def drop_button(query: CallbackQuery, message: Message) -> None:
+    """Take the pressed button off the caption message."""
+    assert query.data is not None
+    markup = without(message.reply_markup, query.data)
+    try:
+        await query.edit_message_reply_markup(markup)
+    except BadRequest as exc:  # pressed twice at once: already off
+        log.debug("removing the button: %s", exc.message)
+
+
+async def attention(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the attention map of the photo, once: later presses are pointed to it."""
+    query, message, job = pressed(update, context)
+    language = language_for(update, context)
+    if job is None or job.caption is None or job.words is None:
+        await query.answer(t("photo_gone", language), show_alert=True)
+        return
+    sessions = services(context).sessions
+    with sessions.begin() as session:
+        claimed = attention_maps.claim(session, job.id)
+    if not claimed:
+        await query.answer(t("attention_already_sent", language))
+        return
+    await query.answer()
+    try:
+        file = await context.bot.get_file(job.file_id)
+        photo = open_image(bytes(await file.download_as_bytearray()))
+        weights = jobs.attention_of(job)
+        assert weights is not None
+        picture = await asyncio.to_thread(render_jpeg, photo, job.words, weights)
+        sent = await context.bot.send_photo(
+            message.chat_id, picture, caption=t("attention_caption", language,
+                                                caption=job.caption),
+            reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
+        )
+    except (TelegramError, BadImageError) as exc:
+        log.warning("job %d: could not send the attention map: %s", job.id, exc)
+        with sessions.begin() as session:
+            attention_maps.release(session, job.id)
+        await message.reply_text(t("photo_unavailable", language), do_quote=True)
+        return
+    with sessions.begin() as session:
+        attention_maps.sent(session, job.id, sent.message_id)
+    log.info("job %d: attention map sent", job.id)
+    await drop_button(query, message)
+
+
+def alternatives_text(job: Job, number: int | None, language: str) -> str:
+    header = (t("alternatives_header_numbered", language, number=number) if number
+              else t("alternatives_header", language))
+    lines = [f"• {text} ({score:.2f})" for text, score in job.alternatives or []]
+    return "\n".join([header, *lines])
+
+
+async def alternatives(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Add the other beam captions, with their scores, under the caption (once)."""
+    query, message, job = pressed(update, context)
+    language = language_for(update, context)
+    if job is None:
+        await query.answer(t("photo_gone", language), show_alert=True)
+        return
+    if not job.alternatives:
+        await query.answer(t("alternatives_none", language), show_alert=True)
+        await drop_button(query, message)
+        return
+    with services(context).sessions() as session:
+        number = albums.reply_position(session, job)
+    section = alternatives_text(job, number, language)
+    current = message.text or ""
+    await query.answer()
+    if section in current:  # added by an earlier press
+        await drop_button(query, message)
+        return
+    assert query.data is not None
+    markup: InlineKeyboardMarkup | None = without(message.reply_markup, query.data)
+    try:
+        await query.edit_message_text(f"{current}\n\n{section}", reply_markup=markup)
+    except BadRequest as exc:  # two presses at once: the first one's edit stands
+        log.debug("job %d: alternatives: %s", job.id, exc.message)

@@ -1,0 +1,167 @@
+"""Group chats: photos are captioned when asked for (/caption in reply, or a mention of the bot in
+the photo's caption), or all of them after an administrator's /auto on; /lang and /auto are for
+the group's administrators. A photo has one job, however many people ask for it, so it is
+answered once."""
+
+import logging
+
+from telegram import ChatMember, Message, MessageEntity, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.handlers import language
+from bot.handlers.private import submit
+from bot.handlers.reply import language_for, reply
+from bot.images import is_image_document, pick_photo
+from bot.services import services
+from bot.storage import albums, group_settings
+from bot.texts import t
+
+log = logging.getLogger(__name__)
+
+ADMIN_STATUSES = (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
+CAPTION_COMMAND = "/caption"
+
+
+def photo_file(message: Message) -> tuple[str, str, int | None] | None:
+    """(file_id, file_unique_id, file_size) of the message's photo or image file, if it has one."""
+    if message.photo:
+        photo = pick_photo(message.photo)
+        return photo.file_id, photo.file_unique_id, photo.file_size
+    document = message.document
+    if document is not None and is_image_document(document.mime_type, document.file_name):
+        return document.file_id, document.file_unique_id, document.file_size
+    return None
+
+
+def asks_bot(message: Message, username: str, bot_id: int) -> bool:
+    """Whether the photo's caption mentions the bot or is a /caption command."""
+    entities = message.parse_caption_entities(
+        [MessageEntity.MENTION, MessageEntity.TEXT_MENTION, MessageEntity.BOT_COMMAND]
+    )
+    for entity, text in entities.items():
+        if entity.type == MessageEntity.TEXT_MENTION:
+            if entity.user is not None and entity.user.id == bot_id:
+                return True
+        elif entity.type == MessageEntity.MENTION:
+            if text.lower() == f"@{username}".lower():
+                return True
+        elif entity.offset == 0:
+            command, _, addressee = text.partition("@")
+            if command.lower() == CAPTION_COMMAND and addressee.lower() in ("", username.lower()):
+                return True
+    return False
+
+
+async def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether the update's sender administers its group (an anonymous admin posts as it)."""
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    if chat is None or user is None:
+        return False
+    if message is not None and message.sender_chat is not None:
+        return message.sender_chat.id == chat.id
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except TelegramError as exc:
+        log.warning("chat %d: could not check whether %d is an admin: %s", chat.id, user.id, exc)
+        return False
+    return member.status in ADMIN_STATUSES
+
+
+async def caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/caption (or /caption@bot) in reply to a photo: caption that photo."""
+    message = update.effective_message
+    if message is None:
+        return
+    target = message.reply_to_message
+    if target is None:
+        await reply(update, context, "caption_usage")
+        return
+    found = photo_file(target)
+    if found is None:
+        await reply(update, context, "caption_not_photo")
+        return
+    await submit(update, context, *found, photo=target)
+
+
+async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo posted in a group: captioned if the bot is asked, /auto is on, or the rest of its
+    album was asked for. No await comes before the job is written, so an album's photos are
+    judged in the order they were posted."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None:
+        return
+    found = photo_file(message)
+    if found is None:
+        return
+    wanted = asks_bot(message, context.bot.username, context.bot.id)
+    if not wanted:
+        with services(context).sessions() as session:
+            wanted = group_settings.auto_caption(session, chat.id) or (
+                message.media_group_id is not None
+                and albums.has_jobs(session, chat.id, message.media_group_id)
+            )
+    if wanted:
+        await submit(update, context, *found)
+
+
+async def bot_sees_every_message(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> bool:
+    """Privacy mode off, or the bot an administrator of the group."""
+    if context.bot.can_read_all_group_messages:
+        return True
+    try:
+        member = await context.bot.get_chat_member(chat_id, context.bot.id)
+    except TelegramError as exc:
+        log.warning("chat %d: could not read the bot's own rights: %s", chat_id, exc)
+        return False
+    return member.status in ADMIN_STATUSES
+
+
+async def auto(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/auto on|off: caption every photo posted in the group (administrators only)."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    if chat.type == ChatType.PRIVATE:
+        await reply(update, context, "groups_only")
+        return
+    args = [arg.lower() for arg in context.args or []]
+    if len(args) != 1 or args[0] not in ("on", "off"):
+        with services(context).sessions() as session:
+            on = group_settings.auto_caption(session, chat.id)
+        state = t("auto_state_on" if on else "auto_state_off", language_for(update, context))
+        await reply(update, context, "auto_usage", state=state)
+        return
+    if not await is_admin(update, context):
+        await reply(update, context, "admins_only")
+        return
+    on = args[0] == "on"
+    with services(context).sessions.begin() as session:
+        group_settings.set_auto_caption(session, chat.id, chat.type, on)
+    log.info("chat %d: automatic captions %s", chat.id, "on" if on else "off")
+    if not on:
+        await reply(update, context, "auto_off")
+    elif await bot_sees_every_message(context, chat.id):
+        await reply(update, context, "auto_on")
+    else:
+        await reply(update, context, "auto_on_needs_rights")
+
+
+async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/lang in a group: the group's setting, for its administrators."""
+    if not await is_admin(update, context):
+        await reply(update, context, "admins_only")
+        return
+    await language.lang(update, context)
+
+
+async def guard_lang_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs before the /lang buttons' own handler: in a group, only administrators get past."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or chat is None or chat.type == ChatType.PRIVATE:
+        return
+    if not await is_admin(update, context):
+        await query.answer(t("admins_only", language_for(update, context)), show_alert=True)
+        raise ApplicationHandlerStop
