@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -44,6 +44,8 @@ from bot.worker import CaptionWorker
 from captioning.captioner import Captioner
 
 log = logging.getLogger(__name__)
+
+BOOTSTRAP_RETRIES = 3  # tries to reach Telegram at start-up before giving up
 
 NO_TOKEN = (
     "TELEGRAM_BOT_TOKEN is not set. To get a token, open Telegram, talk to @BotFather, send "
@@ -164,7 +166,21 @@ def run(args: argparse.Namespace) -> int:
         log.error("MODEL_PATH=%s: cannot load the caption model: %s", settings.model_path, exc)
         return 2
     application = build_application(settings, captioner)
-    webhook_url = args.webhook or settings.webhook_url
+    try:
+        serve(application, settings, args.webhook or settings.webhook_url)
+    except InvalidToken as exc:
+        log.error("TELEGRAM_BOT_TOKEN was refused by %s; check it with @BotFather (%s)",
+                  settings.telegram_base_url, type(exc).__name__)
+        return 2
+    except NetworkError as exc:
+        log.error("cannot reach the Bot API at TELEGRAM_BASE_URL=%s: %s",
+                  settings.telegram_base_url, exc)
+        return 2
+    return 0
+
+
+def serve(application: Application, settings: Settings, webhook_url: str | None) -> None:
+    """Take updates until SIGINT/SIGTERM: by webhook if there is a URL, else by long polling."""
     if webhook_url:
         secret = settings.webhook_secret or secrets.token_urlsafe(32)
         log.info("receiving updates by webhook at %s", webhook_url)
@@ -175,8 +191,9 @@ def run(args: argparse.Namespace) -> int:
             webhook_url=webhook_url,
             secret_token=secret,
             allowed_updates=Update.ALL_TYPES,
+            bootstrap_retries=BOOTSTRAP_RETRIES,
         )
     else:
         log.info("receiving updates by long polling")
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
-    return 0
+        application.run_polling(allowed_updates=Update.ALL_TYPES,
+                                bootstrap_retries=BOOTSTRAP_RETRIES)
