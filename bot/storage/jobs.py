@@ -90,6 +90,7 @@ def start(session: Session, jobs: Sequence[Job]) -> None:
     now = utcnow()
     for job in jobs:
         job.attempts += 1
+        job.retry_at = None
         if job.status == JobStatus.QUEUED:
             job.status = JobStatus.RUNNING
             job.started_at = now
