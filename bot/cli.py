@@ -41,9 +41,17 @@ def add_db(sub: argparse._SubParsersAction) -> None:
     upgrade.set_defaults(func=upgrade_command)
 
 
+def add_health(sub: argparse._SubParsersAction) -> None:
+    from bot.health import add_arguments, run
+
+    p = sub.add_parser("health", help="check the settings, database and model (for health checks)")
+    add_arguments(p)
+    p.set_defaults(func=run)
+
+
 # Each entry adds one subcommand; later features add theirs here.
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    add_caption, add_weights, add_run, add_db,
+    add_caption, add_weights, add_run, add_db, add_health,
 ]
 
 
