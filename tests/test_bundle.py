@@ -71,7 +71,7 @@ def test_batch_equals_one_by_one(bundle: Path) -> None:
 
 
 def test_broken_bundles_are_refused(tmp_path: Path, bundle: Path) -> None:
-    with pytest.raises(BundleError, match="config.json"):
+    with pytest.raises(BundleError, match=r"config\.json"):
         load_bundle(tmp_path)
     (tmp_path / "config.json").write_text(json.dumps({"format": "something-else"}))
     with pytest.raises(BundleError, match="unknown bundle format"):

@@ -41,7 +41,7 @@ def test_exif_rotation_is_applied() -> None:
     image = open_image(encoded(wide, "JPEG", exif=exif, quality=95))
     upright = to_rgb(image)
     assert upright.size == (100, 200)
-    r, g, b = upright.getpixel((50, 20))  # the red half is now on top
+    r, _, b = upright.getpixel((50, 20))  # the red half is now on top
     assert r > 200 and b < 60
 
 
