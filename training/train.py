@@ -54,7 +54,7 @@ def decode_split(
     """Beam-search captions for every photo of a split."""
     decoder.eval()
     captions = []
-    for start in range(0, len(split.features), chunk):
+    for start in tqdm(range(0, len(split.features), chunk), desc="decoding", unit="chunk"):
         feats = split.features[start : start + chunk].float()  # (b, L, D)
         for beams in beam_search(decoder, feats, beam_size, max_length):
             captions.append(" ".join(vocab.decode(beams[0].tokens)))
