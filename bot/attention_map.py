@@ -30,9 +30,7 @@ def upsample(weights: np.ndarray, size: int = TILE) -> np.ndarray:
     peak = float(grid.max()) if grid.size else 0.0
     if peak <= 0.0 or not math.isfinite(peak):
         return np.zeros((size, size), dtype=np.float32)
-    scaled = Image.fromarray(grid / peak, mode="F").resize(
-        (size, size), Image.Resampling.BICUBIC
-    )
+    scaled = Image.fromarray(grid / peak, mode="F").resize((size, size), Image.Resampling.BICUBIC)
     return np.clip(np.asarray(scaled, dtype=np.float32), 0.0, 1.0)
 
 

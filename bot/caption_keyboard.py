@@ -18,12 +18,17 @@ def caption_keyboard(job_ids: Sequence[int], language: str) -> InlineKeyboardMar
     rows = []
     for number, job_id in enumerate(job_ids, 1):
         suffix = f" {number}" if numbered else ""
-        rows.append([
-            InlineKeyboardButton(t("button_attention", language) + suffix,
-                                 callback_data=f"{ATTENTION}:{job_id}"),
-            InlineKeyboardButton(t("button_alternatives", language) + suffix,
-                                 callback_data=f"{ALTERNATIVES}:{job_id}"),
-        ])
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    t("button_attention", language) + suffix, callback_data=f"{ATTENTION}:{job_id}"
+                ),
+                InlineKeyboardButton(
+                    t("button_alternatives", language) + suffix,
+                    callback_data=f"{ALTERNATIVES}:{job_id}",
+                ),
+            ]
+        )
     return InlineKeyboardMarkup(rows)
 
 
@@ -38,9 +43,7 @@ def without(markup: InlineKeyboardMarkup | None, data: str) -> InlineKeyboardMar
     if markup is None:
         return None
     rows = [
-        [button for button in row if button.callback_data != data]
-        for row in markup.inline_keyboard
+        [button for button in row if button.callback_data != data] for row in markup.inline_keyboard
     ]
     kept = [row for row in rows if row]
     return InlineKeyboardMarkup(kept) if kept else None
-

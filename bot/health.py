@@ -25,8 +25,11 @@ log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--load-model", action="store_true",
-                        help="also load the model and caption a blank picture (slow)")
+    parser.add_argument(
+        "--load-model",
+        action="store_true",
+        help="also load the model and caption a blank picture (slow)",
+    )
 
 
 def database_problem(url: str) -> str | None:
@@ -50,8 +53,11 @@ def bundle_problem(path: Path) -> str | None:
         config = read_config(path)
     except BundleError as exc:
         return str(exc)
-    for needed in (path / "vocab.json", path / "decoder.safetensors",
-                   path / config["encoder"]["weights"]):
+    for needed in (
+        path / "vocab.json",
+        path / "decoder.safetensors",
+        path / config["encoder"]["weights"],
+    ):
         if not needed.is_file():
             return f"the model file {needed} is missing"
     return None
@@ -73,9 +79,11 @@ def run(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         log.error("%s", describe_error(exc))
         return 1
-    problem = (database_problem(settings.database_url)
-               or bundle_problem(settings.model_path)
-               or (model_problem(settings.model_path) if args.load_model else None))
+    problem = (
+        database_problem(settings.database_url)
+        or bundle_problem(settings.model_path)
+        or (model_problem(settings.model_path) if args.load_model else None)
+    )
     if problem:
         log.error("unhealthy: %s", problem)
         return 1

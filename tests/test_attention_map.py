@@ -60,8 +60,9 @@ def test_grid_has_the_photo_and_one_tile_per_word_lit_where_it_looked() -> None:
 def test_labels_are_drawn_under_the_tiles() -> None:
     photo = scene(3)
     grid = render(photo, ["word"], corner_attention(2)[:1])
-    label = np.asarray(grid.crop((GAP + TILE + GAP, GAP + TILE, 2 * (TILE + GAP), GAP + TILE
-                                  + LABEL_HEIGHT)))
+    label = np.asarray(
+        grid.crop((GAP + TILE + GAP, GAP + TILE, 2 * (TILE + GAP), GAP + TILE + LABEL_HEIGHT))
+    )
     assert (label < 128).any()  # dark ink on the white strip
     blank = np.asarray(grid.crop((GAP, GAP + TILE, GAP + TILE, GAP + TILE + LABEL_HEIGHT)))
     assert (blank > 250).all()  # the photo's tile has no word
@@ -69,8 +70,9 @@ def test_labels_are_drawn_under_the_tiles() -> None:
 
 def test_jpeg_output_opens_and_handles_any_photo_mode() -> None:
     photo = scene(1).convert("RGBA")
-    data = render_jpeg(photo, ["a", "very-long-word-that-does-not-fit-under-one-tile" * 3],
-                       corner_attention(2))
+    data = render_jpeg(
+        photo, ["a", "very-long-word-that-does-not-fit-under-one-tile" * 3], corner_attention(2)
+    )
     image = Image.open(io.BytesIO(data))
     assert image.format == "JPEG"
     assert image.size[0] == 3 * (TILE + GAP) + GAP

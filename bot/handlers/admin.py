@@ -19,17 +19,19 @@ def seconds(value: float | None) -> str:
 
 def stats_text(data: figures.Figures) -> str:
     statuses = ", ".join(f"{status} {count}" for status, count in sorted(data.per_status.items()))
-    return "\n".join([
-        "Bot statistics",
-        f"Queue depth: {data.queue_depth}",
-        f"Jobs per status: {statuses or 'none yet'}",
-        f"Photos captioned: {data.captioned_hour} in the last hour, "
-        f"{data.captioned_day} in the last day",
-        f"Latency (last day): median {seconds(data.latency_median_s)}, "
-        f"p95 {seconds(data.latency_p95_s)}",
-        f"Translation failures: {data.translation_failures_day} in the last day, "
-        f"{data.translation_failures_total} in all",
-    ])
+    return "\n".join(
+        [
+            "Bot statistics",
+            f"Queue depth: {data.queue_depth}",
+            f"Jobs per status: {statuses or 'none yet'}",
+            f"Photos captioned: {data.captioned_hour} in the last hour, "
+            f"{data.captioned_day} in the last day",
+            f"Latency (last day): median {seconds(data.latency_median_s)}, "
+            f"p95 {seconds(data.latency_p95_s)}",
+            f"Translation failures: {data.translation_failures_day} in the last day, "
+            f"{data.translation_failures_total} in all",
+        ]
+    )
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -43,4 +45,4 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     with svc.sessions() as session:
         data = figures.collect(session, utcnow())
-    await message.reply_text(stats_text(data))
+    await message.reply_text(stats_text(data), do_quote=True)

@@ -23,9 +23,9 @@ ATTENTION_PATTERN = r"^attn:\d+$"
 ALTERNATIVES_PATTERN = r"^alts:\d+$"
 
 
-def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[
-    CallbackQuery, Message, Job | None
-]:
+def pressed(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[CallbackQuery, Message, Job | None]:
     """The query, the caption message it came from, and its job (None if forgotten meanwhile)."""
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -70,8 +70,9 @@ async def attention(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert weights is not None
         picture = await asyncio.to_thread(render_jpeg, photo, job.words, weights)
         sent = await context.bot.send_photo(
-            message.chat_id, picture, caption=t("attention_caption", language,
-                                                caption=job.caption),
+            message.chat_id,
+            picture,
+            caption=t("attention_caption", language, caption=job.caption),
             reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
         )
     except (TelegramError, BadImageError) as exc:
@@ -87,8 +88,11 @@ async def attention(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def alternatives_text(job: Job, number: int | None, language: str) -> str:
-    header = (t("alternatives_header_numbered", language, number=number) if number
-              else t("alternatives_header", language))
+    header = (
+        t("alternatives_header_numbered", language, number=number)
+        if number
+        else t("alternatives_header", language)
+    )
     lines = [f"• {text} ({score:.2f})" for text, score in job.alternatives or []]
     return "\n".join([header, *lines])
 

@@ -32,12 +32,17 @@ def as_result(found: search.Found) -> InlineQueryResult:
     """The photo as Telegram keeps it (no upload), with its caption."""
     if found.file_kind == "document":
         return InlineQueryResultCachedDocument(
-            id=str(found.job_id), title=found.caption, document_file_id=found.file_id,
+            id=str(found.job_id),
+            title=found.caption,
+            document_file_id=found.file_id,
             caption=caption_text(found),
         )
     return InlineQueryResultCachedPhoto(
-        id=str(found.job_id), photo_file_id=found.file_id, title=found.caption,
-        description=found.caption_ru, caption=caption_text(found),
+        id=str(found.job_id),
+        photo_file_id=found.file_id,
+        title=found.caption,
+        description=found.caption_ru,
+        caption=caption_text(found),
     )
 
 
@@ -48,9 +53,7 @@ def how_to_start(language: str, bot_username: str) -> InlineQueryResult:
         id="start",
         title=t("inline_empty_title", language),
         description=t("inline_empty_description", language),
-        input_message_content=InputTextMessageContent(
-            t("inline_empty_message", language, bot=bot)
-        ),
+        input_message_content=InputTextMessageContent(t("inline_empty_message", language, bot=bot)),
     )
 
 
@@ -72,8 +75,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             more = False
             results = [how_to_start(language, context.bot.username)] if offset == 0 else []
         else:
-            page, more = search.captioned(session, user.id, query.query.split(), offset,
-                                          page_size)
+            page, more = search.captioned(session, user.id, query.query.split(), offset, page_size)
             results = [as_result(found) for found in page]
     log.info("inline query from %d: %d result(s) at offset %d", user.id, len(results), offset)
     await query.answer(
@@ -81,6 +83,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         cache_time=CACHE_TIME_S,
         is_personal=True,
         next_offset=str(offset + page_size) if more else "",
-        button=InlineQueryResultsButton(t("inline_button", language),
-                                        start_parameter=START_PARAMETER),
+        button=InlineQueryResultsButton(
+            t("inline_button", language), start_parameter=START_PARAMETER
+        ),
     )

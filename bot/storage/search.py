@@ -40,8 +40,7 @@ def captioned(
     """One page of the user's captioned photos (each photo once, newest first) whose captions
     contain every word; and whether there are more."""
     query = (
-        select(Job.id, Job.file_id, Job.file_unique_id, Job.file_kind, Job.caption,
-               Job.caption_ru)
+        select(Job.id, Job.file_id, Job.file_unique_id, Job.file_kind, Job.caption, Job.caption_ru)
         .where(Job.user_id == user_id, Job.status == JobStatus.DONE, Job.caption.is_not(None))
         .order_by(Job.received_at.desc(), Job.id.desc())
     )
@@ -58,4 +57,4 @@ def captioned(
         if all(needle in haystack for needle in needles):
             seen.add(row.file_unique_id)
             found.append(Found(row.id, row.file_id, row.file_kind, row.caption, caption_ru))
-    return found[offset:offset + limit], len(found) > offset + limit
+    return found[offset : offset + limit], len(found) > offset + limit

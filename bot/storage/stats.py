@@ -30,15 +30,21 @@ def collect(session: Session, now: datetime) -> Figures:
     hour_ago, day_ago = now - timedelta(hours=1), now - timedelta(days=1)
     per_status = {
         str(status): int(count)
-        for status, count in session.execute(select(Job.status, func.count(Job.id))
-                                             .group_by(Job.status))
+        for status, count in session.execute(
+            select(Job.status, func.count(Job.id)).group_by(Job.status)
+        )
     }
     done = Job.status == JobStatus.DONE
     spans = session.execute(
         select(Job.received_at, Job.finished_at).where(done, Job.finished_at >= day_ago)
     ).all()
-    latencies = np.array([(finished - received).total_seconds()
-                          for received, finished in spans if finished is not None])
+    latencies = np.array(
+        [
+            (finished - received).total_seconds()
+            for received, finished in spans
+            if finished is not None
+        ]
+    )
     return Figures(
         queue_depth=sum(per_status.get(str(status), 0) for status in PENDING),
         per_status=per_status,
@@ -46,7 +52,8 @@ def collect(session: Session, now: datetime) -> Figures:
         captioned_day=len(spans),
         latency_median_s=float(np.percentile(latencies, 50)) if len(latencies) else None,
         latency_p95_s=float(np.percentile(latencies, 95)) if len(latencies) else None,
-        translation_failures_day=_count(session, Job.translation_failed.is_(True),
-                                        Job.finished_at >= day_ago),
+        translation_failures_day=_count(
+            session, Job.translation_failed.is_(True), Job.finished_at >= day_ago
+        ),
         translation_failures_total=_count(session, Job.translation_failed.is_(True)),
     )

@@ -25,8 +25,9 @@ def downloaded(tg: FakeTelegram, photo: dict[str, Any]) -> bool:
 
 def mention_photo(tg: FakeTelegram, user: FakeUser, group: FakeGroup, seed: int) -> Call:
     """A photo that mentions the bot, and its reply: everything sent before it was handled."""
-    photo = tg.send_photo(user, images.jpeg(seed), caption=f"{bot_name(tg)} what is it?",
-                          chat=group)
+    photo = tg.send_photo(
+        user, images.jpeg(seed), caption=f"{bot_name(tg)} what is it?", chat=group
+    )
     return tg.wait_reply(photo, timeout=WAIT)
 
 
@@ -132,8 +133,9 @@ def test_group_lang_is_the_groups_and_only_admins_change_it(live: Shared) -> Non
     assert "administrator" in (command(tg, member, group, "/lang ru").text or "").lower()
     prompt = command(tg, owner, group, "/lang")
     query_id = tg.press_button(member, prompt, data="lang:ru")
-    refused = tg.wait_for_calls(lambda c: c.params.get("callback_query_id") == query_id,
-                                timeout=WAIT)[0]
+    refused = tg.wait_for_calls(
+        lambda c: c.params.get("callback_query_id") == query_id, timeout=WAIT
+    )[0]
     assert refused.params.get("show_alert") and "administrator" in refused.params["text"].lower()
 
     assert command(tg, owner, group, "/lang ru").text
@@ -177,10 +179,15 @@ def test_album_whose_caption_mentions_the_bot(live: Shared, vocab: frozenset[str
     owner = tg.add_user()
     group = tg.add_group(creator=owner)
     group_id = "77001"
-    album = [tg.send_photo(owner, images.jpeg(38), caption=bot_name(tg), chat=group,
-                           media_group_id=group_id)]
-    album += [tg.send_photo(owner, images.jpeg(seed), chat=group, media_group_id=group_id)
-              for seed in (39, 40)]
+    album = [
+        tg.send_photo(
+            owner, images.jpeg(38), caption=bot_name(tg), chat=group, media_group_id=group_id
+        )
+    ]
+    album += [
+        tg.send_photo(owner, images.jpeg(seed), chat=group, media_group_id=group_id)
+        for seed in (39, 40)
+    ]
     reply = album_reply(tg, album)
     mention_photo(tg, owner, group, 41)
     assert_one_numbered_reply(tg, album, reply, vocab)
