@@ -28,7 +28,10 @@ TEXTS: dict[str, dict[str, str]] = {
             "/lang en|ru|both — the language of captions in this chat\n"
             "/history — your recent captions\n"
             "/forget — delete your photos' records from the bot\n"
-            "/help — this message"
+            "/help — this message\n\n"
+            "In a group, reply to a photo with /caption or mention me in its caption; the "
+            "group's admins can turn on /auto to have every photo described. In any chat, type "
+            "my @name and a few words to share a photo I described for you."
         ),
         "ru": (
             "Я описываю фотографии нейросетью, обученной на Flickr8k.\n\n"
@@ -38,7 +41,10 @@ TEXTS: dict[str, dict[str, str]] = {
             "/lang en|ru|both — язык подписей в этом чате\n"
             "/history — ваши последние подписи\n"
             "/forget — удалить записи о ваших фото\n"
-            "/help — это сообщение"
+            "/help — это сообщение\n\n"
+            "В группе ответьте на фото командой /caption или упомяните меня в подписи к нему; "
+            "админы группы могут включить /auto, чтобы я описывал каждое фото. В любом чате "
+            "наберите моё @имя и несколько слов, чтобы поделиться описанным мной фото."
         ),
     },
     "text_hint": {

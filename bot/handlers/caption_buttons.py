@@ -49,6 +49,14 @@ async def drop_button(query: CallbackQuery, message: Message) -> None:
         log.debug("removing the button: %s", exc.message)
 
 
+def draw_map(photo: bytes, job: Job) -> bytes:
+    """The attention map of the job's caption over its photo, as JPEG (decoding and drawing take
+    a while: run it off the event loop)."""
+    weights = jobs.attention_of(job)
+    assert weights is not None and job.words is not None
+    return render_jpeg(open_image(photo), job.words, weights)
+
+
 async def attention(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the attention map of the photo, once: later presses are pointed to it."""
     query, message, job = pressed(update, context)
@@ -65,18 +73,19 @@ async def attention(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer()
     try:
         file = await context.bot.get_file(job.file_id)
-        photo = open_image(bytes(await file.download_as_bytearray()))
-        weights = jobs.attention_of(job)
-        assert weights is not None
-        picture = await asyncio.to_thread(render_jpeg, photo, job.words, weights)
+        data = bytes(await file.download_as_bytearray())
+        picture = await asyncio.to_thread(draw_map, data, job)
         sent = await context.bot.send_photo(
             message.chat_id,
             picture,
             caption=t("attention_caption", language, caption=job.caption),
             reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
         )
-    except (TelegramError, BadImageError) as exc:
-        log.warning("job %d: could not send the attention map: %s", job.id, exc)
+    except Exception as exc:  # whatever went wrong, the button must work again
+        expected = isinstance(exc, TelegramError | BadImageError)
+        log.warning(
+            "job %d: could not send the attention map: %s", job.id, exc, exc_info=not expected
+        )
         with sessions.begin() as session:
             attention_maps.release(session, job.id)
         await message.reply_text(t("photo_unavailable", language), do_quote=True)

@@ -91,3 +91,20 @@ def test_other_captions_are_added_under_the_caption(live: Shared) -> None:
     assert current is not None
     kept = [b["callback_data"] for row in current["reply_markup"]["inline_keyboard"] for b in row]
     assert kept == [button(reply, "attn:")]
+
+
+def test_attention_map_apologises_if_the_photo_is_gone_and_works_when_pressed_again(
+    live: Shared,
+) -> None:
+    tg = live.telegram
+    user = tg.add_user()
+    reply = captioned(tg, user, 63)
+    data = button(reply, "attn:")
+    tg.fail_next("getFile", 400, description="Bad Request: invalid file_id")
+    tg.press_button(user, reply, data=data)
+    apology = tg.wait_for_messages(
+        lambda c: c.chat_id == user.id and c.reply_to == reply.message_id, timeout=WAIT
+    )[0]
+    assert apology.method == "sendMessage" and "photo" in (apology.text or "").lower()
+    tg.press_button(user, reply, data=data)
+    tg.wait_for_messages(lambda c: c.method == "sendPhoto" and c.chat_id == user.id, timeout=WAIT)
