@@ -119,6 +119,17 @@ def test_auto_is_for_admins_and_captions_every_photo(live: Shared, vocab: frozen
     assert not downloaded(tg, after)
 
 
+def test_auto_on_warns_until_the_bot_can_see_every_message(live: Shared) -> None:
+    tg = live.telegram
+    owner = tg.add_user()
+    group = tg.add_group(creator=owner)
+    warning = command(tg, owner, group, "/auto on").text or ""
+    assert "cannot see" in warning and "/caption" in warning  # a plain member in privacy mode
+    tg.set_member_status(group, tg.bot_user, "administrator")
+    confirmation = command(tg, owner, group, "/auto on").text or ""
+    assert "cannot see" not in confirmation and "every photo" in confirmation
+
+
 def test_auto_in_a_private_chat_says_it_is_for_groups(live: Shared) -> None:
     tg = live.telegram
     user = tg.add_user()
