@@ -1,9 +1,9 @@
 """`captionbot health`: whether this installation can serve, for a container's health check.
 
 It checks that the settings are valid, the database answers and has every migration applied, and
-the model bundle's files are all there; `--load-model` also loads the model and captions a blank
-picture (seconds of CPU, so not what a frequent health check should run). Exit status 0 when
-healthy, 1 with a log line naming the problem otherwise.
+the model bundle's files are all there and readable; `--load-model` also loads the model and
+captions a blank picture (seconds of CPU, so not what a frequent health check should run). Exit
+status 0 when healthy, 1 with a log line naming the problem otherwise.
 """
 
 import argparse
@@ -14,6 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from PIL import Image
 from pydantic import ValidationError
+from safetensors import safe_open
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -60,6 +61,12 @@ def bundle_problem(path: Path) -> str | None:
     ):
         if not needed.is_file():
             return f"the model file {needed} is missing"
+        if needed.suffix == ".safetensors":
+            try:  # reads the header only: a truncated or foreign file fails here
+                with safe_open(str(needed), framework="numpy") as weights:
+                    weights.keys()
+            except Exception as exc:
+                return f"the model file {needed} is not readable: {exc}"
     return None
 
 

@@ -47,3 +47,13 @@ def test_missing_model_file_is_unhealthy(
     (configured / "decoder.safetensors").unlink()
     assert check() == 1
     assert "decoder.safetensors" in caplog.text
+
+
+def test_truncated_weights_are_unhealthy(
+    configured: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    upgrade(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    decoder = configured / "decoder.safetensors"
+    decoder.write_bytes(decoder.read_bytes()[:20])
+    assert check() == 1
+    assert "not readable" in caplog.text
