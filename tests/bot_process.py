@@ -13,7 +13,7 @@ from tests.fake_telegram import FakeTelegram
 from tests.fake_translate import FakeTranslate
 
 # Settings of the developer's shell that must not leak into the bot under test.
-SCRUBBED_PREFIXES = ("TELEGRAM_", "DATABASE_", "MODEL_", "TRANSLATION_", "WEBHOOK_")
+SCRUBBED_PREFIXES = ("TELEGRAM_", "DATABASE_", "MODEL_", "TRANSLATION_", "WEBHOOK_", "ENGINE")
 STARTUP_TIMEOUT = 180.0
 STOP_TIMEOUT = 60.0
 
@@ -55,6 +55,9 @@ class BotProcess:
                 "OMP_NUM_THREADS": "1",
                 "MKL_NUM_THREADS": "1",
                 "BATCH_WAIT_MS": "20",
+                # The plain PyTorch engine: the faster ones are built and calibrated on first use
+                # (a minute on this machine) and have tests of their own.
+                "ENGINE": "eager",
                 "PYTHONUNBUFFERED": "1",
             }
         )

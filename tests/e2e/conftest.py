@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.bot_process import BotProcess
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import Call, FakeTelegram, FakeUser
 from tests.fake_translate import FakeTranslate
 
 WAIT = 90.0  # seconds: generous, the machine is busy; no test waits this long when it passes
@@ -48,6 +48,15 @@ def is_caption(text: str | None, vocab: frozenset[str]) -> bool:
 
 def has_cyrillic(text: str | None) -> bool:
     return bool(text) and CYRILLIC.search(text or "") is not None
+
+
+def answer_to(tg: FakeTelegram, user: FakeUser, text: str, *, timeout: float = WAIT) -> Call:
+    """Send `text` in the user's private chat; the next message the bot sends there."""
+    seen = len(tg.messages(user.id))
+    tg.send_text(user, text)
+    return tg.wait_for_messages(lambda c: c.chat_id == user.id, count=seen + 1, timeout=timeout)[
+        seen
+    ]
 
 
 def rows_about_user(database: Path, user_id: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import images
-from tests.e2e.conftest import WAIT, Shared, has_cyrillic, is_caption
+from tests.e2e.conftest import WAIT, Shared, answer_to, has_cyrillic, is_caption
 
 pytestmark = pytest.mark.e2e
 
@@ -130,8 +130,7 @@ def test_unknown_command_gets_a_polite_reply(live: Shared) -> None:
 def test_start_and_help_in_english(live: Shared, command: str) -> None:
     tg = live.telegram
     user = tg.add_user(language_code="en")
-    tg.send_text(user, command)
-    reply = tg.wait_message(user, timeout=WAIT)
+    reply = answer_to(tg, user, command)
     assert "photo" in (reply.text or "").lower()
     assert not has_cyrillic(reply.text)
 
@@ -140,8 +139,7 @@ def test_start_and_help_in_english(live: Shared, command: str) -> None:
 def test_start_and_help_in_russian_for_a_russian_user(live: Shared, command: str) -> None:
     tg = live.telegram
     user = tg.add_user("Иван", language_code="ru")
-    tg.send_text(user, command)
-    reply = tg.wait_message(user, timeout=WAIT)
+    reply = answer_to(tg, user, command)
     assert has_cyrillic(reply.text)
     assert "фото" in (reply.text or "").lower()
 
@@ -149,8 +147,5 @@ def test_start_and_help_in_russian_for_a_russian_user(live: Shared, command: str
 def test_help_follows_the_lang_choice_over_the_telegram_language(live: Shared) -> None:
     tg = live.telegram
     user = tg.add_user(language_code="en")
-    tg.send_text(user, "/lang ru")
-    tg.wait_message(user, timeout=WAIT)
-    tg.send_text(user, "/help")
-    reply = tg.wait_message(user, lambda c: "/lang" in (c.text or ""), timeout=WAIT)
-    assert has_cyrillic(reply.text)
+    answer_to(tg, user, "/lang ru")
+    assert has_cyrillic(answer_to(tg, user, "/help").text)
