@@ -111,7 +111,7 @@ def test_translation_trouble_gives_english_with_a_note_and_good_translations_are
     bot_process(TRANSLATION_TIMEOUT_S="2")  # a fresh database: nothing is cached yet
     tg, tr = fake_telegram, fake_translate
     user = fresh_russian_user(tg)
-    english = None
+    english = ""
     for mode in ("fail", "hang", "429"):
         tr.set_mode(mode)  # type: ignore[arg-type]
         asked = len(tr.requests)
