@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     enable_heic()
     try:
-        captioner = Captioner.from_pretrained(settings.model_path)
+        captioner = Captioner.from_pretrained(settings.model_path, settings.engine)
     except Exception as exc:
         log.error("MODEL_PATH=%s: cannot load the caption model: %s", settings.model_path, exc)
         return 2

@@ -49,9 +49,17 @@ def add_health(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def add_bench(sub: argparse._SubParsersAction) -> None:
+    from bot.bench import add_arguments, run
+
+    p = sub.add_parser("bench", help="time the model (each engine) and the whole service")
+    add_arguments(p)
+    p.set_defaults(func=run)
+
+
 # Each entry adds one subcommand; later features add theirs here.
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    add_caption, add_weights, add_run, add_db, add_health,
+    add_caption, add_weights, add_run, add_db, add_health, add_bench,
 ]
 
 

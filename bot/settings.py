@@ -4,7 +4,7 @@
 """
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///data/captionbot.sqlite3"
     model_path: Path = Path("model_weights/flickr8k")
     beam_size: int = Field(default=3, ge=1, le=20)
+    # how the model runs (captioning/engines): the fastest whose captions match eager's
+    engine: Literal["eager", "onnx", "int8", "int8-full"] = "int8"
 
     queue_size: int = Field(default=256, ge=1)
     batch_size: int = Field(default=8, ge=1, le=256)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
-from captioning.decoder import Decoder
+from captioning.engines.base import StepDecoder
 from captioning.vocabulary import Vocabulary
 
 
@@ -22,7 +22,7 @@ class Beam:
 
 @torch.inference_mode()
 def beam_search(
-    decoder: Decoder,
+    decoder: StepDecoder,
     feats: torch.Tensor,
     beam_size: int,
     max_length: int,

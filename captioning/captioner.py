@@ -12,6 +12,9 @@ from captioning.beam_search import beam_search
 from captioning.bundle import load_bundle
 from captioning.decoder import Decoder
 from captioning.encoder import GRID, Encoder
+from captioning.engines.base import Engine
+from captioning.engines.eager import eager_engine
+from captioning.engines.registry import load_engine
 from captioning.vocabulary import Vocabulary
 
 
@@ -33,27 +36,33 @@ class Captioner:
         beam_size: int,
         max_length: int,
         length_penalty: float,
+        engine: Engine | None = None,
     ) -> None:
         self.encoder, self.decoder, self.vocab = encoder, decoder, vocab
         self.beam_size, self.max_length, self.length_penalty = beam_size, max_length, length_penalty
+        self.engine = engine or eager_engine(encoder, decoder)
 
     @classmethod
-    def from_pretrained(cls, path: Path | str) -> "Captioner":
+    def from_pretrained(cls, path: Path | str, engine: str = "eager") -> "Captioner":
+        """Load a bundle; `engine` names how it runs (see `captioning.engines`)."""
         encoder, decoder, vocab, config = load_bundle(Path(path))
         d = config["decoding"]
-        return cls(encoder, decoder, vocab, d["beam_size"], d["max_length"], d["length_penalty"])
+        runtime = load_engine(engine, Path(path), encoder, decoder)
+        return cls(
+            encoder, decoder, vocab, d["beam_size"], d["max_length"], d["length_penalty"], runtime
+        )
 
     @torch.inference_mode()
     def encode(self, images: list[Image.Image]) -> torch.Tensor:
         """PIL images of any mode and size -> features (B, 49, 2048)."""
-        return self.encoder(preprocessing.batch(images))
+        return self.engine.encode(preprocessing.batch(images))
 
     @torch.inference_mode()
     def decode(self, feats: torch.Tensor, beam_size: int | None = None) -> list[CaptionResult]:
         results = []
-        for beams in beam_search(
-            self.decoder, feats, beam_size or self.beam_size, self.max_length, self.length_penalty
-        ):
+        beam = beam_size or self.beam_size
+        decoder = self.engine.decoder
+        for beams in beam_search(decoder, feats, beam, self.max_length, self.length_penalty):
             best, *others = beams
             words = self.vocab.decode(best.tokens)
             results.append(

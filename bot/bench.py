@@ -1,0 +1,258 @@
+"""`captionbot bench`: how fast captioning is, the model alone and the whole service, in one run.
+
+1. The model alone, for each engine, on the same photos: photos per second at each batch size and
+   one-photo latency (median, p95), encoder and decoder apart, each as a ratio to the baseline
+   (eager float32, one photo at a time) measured in the same run; and how many captions are the
+   same as the baseline's.
+2. The whole service: the real bot process against the fake Telegram server, with 1, 8 and 64
+   simulated users (see `bot/load_test.py`).
+
+The report goes to standard output; it starts with the machine and the thread settings.
+"""
+
+import argparse
+import io
+import logging
+import os
+import platform
+from pathlib import Path
+
+import onnxruntime
+import torch
+from PIL import Image
+
+from bot.load_test import NoTestSupport, ServiceFigures, measure_service
+from bot.settings import Settings
+from captioning import preprocessing
+from captioning.benchmark import Decoding, EngineFigures, measure
+from captioning.bundle import BundleError, load_bundle
+from captioning.engines import calibration
+from captioning.engines.registry import ENGINES, EngineError, load_engine
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BUNDLE = Path("model_weights/flickr8k")
+DEV_LIST = "Flickr_8k.devImages.txt"
+TARGET_SPEEDUP = 3.0
+TARGET_LATENCY_MS = 30.0
+TARGET_SERVICE_USERS, TARGET_SERVICE_RATE, TARGET_SERVICE_P95_S = 64, 20.0, 2.0
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas: {text}") from exc
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive numbers: {text}")
+    return values
+
+
+def _engines(text: str) -> list[str]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [name for name in names if name not in ENGINES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown engine(s) {', '.join(unknown)}; choose from {', '.join(ENGINES)}"
+        )
+    return names
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    default_engine = Settings.model_fields["engine"].default
+    parser.add_argument("--model", type=Path, default=DEFAULT_BUNDLE, help="model bundle folder")
+    parser.add_argument("--photos", type=int, default=32, help="photos to time the model on")
+    parser.add_argument(
+        "--data", type=Path, default=calibration.DEFAULT_DATA,
+        help="Flickr8k folder: its dev photos are used (generated photos when it is absent)",
+    )
+    parser.add_argument("--engines", type=_engines, default=list(ENGINES),
+                        help=f"engines to time, comma-separated (default: {','.join(ENGINES)})")
+    parser.add_argument("--batch-sizes", type=_ints, default=[1, 4, 16])
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                        help="CPU threads for torch and ONNX Runtime (default: all cores)")
+    parser.add_argument("--users", type=_ints, default=[1, 8, 64],
+                        help="simulated users for the service benchmark")
+    parser.add_argument("--per-user", type=int, default=4, help="photos each user sends")
+    parser.add_argument(
+        "--service-engines", type=_engines, default=sorted({"eager", default_engine}),
+        help=f"engines the bot is run with (default: eager and the bot's, {default_engine})",
+    )
+    parser.add_argument("--service-batch", type=int,
+                        default=Settings.model_fields["batch_size"].default,
+                        help="the bot's BATCH_SIZE during the service benchmark")
+    parser.add_argument("--no-service", action="store_true", help="time the model only")
+    parser.add_argument(
+        "--quick", action="store_true",
+        help="tiny sizes, for a smoke test: 4 photos, batch 1 and 2, 1 and 2 users, 1 photo each",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.quick:
+        args.photos, args.batch_sizes, args.users, args.per_user = 4, [1, 2], [1, 2], 1
+    torch.set_num_threads(args.threads)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # a line per fake API call
+    try:
+        encoder, decoder, vocab, config = load_bundle(args.model)
+    except BundleError as exc:
+        log.error("%s", exc)
+        return 2
+    d = config["decoding"]
+    decoding = Decoding(vocab, d["beam_size"], d["max_length"], d["length_penalty"])
+    images, source = bench_photos(args.data, args.photos)
+    print(describe_machine(args.threads))
+    print(f"model: {args.model}, beam {decoding.beam_size}; photos: {source}\n")
+
+    engines = ["eager", *(e for e in args.engines if e != "eager")]
+    batch_sizes = sorted({1, *args.batch_sizes})
+    pixels = preprocessing.batch([Image.open(io.BytesIO(data)) for data in images])
+    figures: list[EngineFigures] = []
+    for name in engines:
+        try:
+            engine = load_engine(name, args.model, encoder, decoder, args.threads, args.data)
+        except (EngineError, OSError, RuntimeError) as exc:
+            log.error("engine %s could not be loaded: %s", name, exc)
+            return 1
+        log.info("timing engine %s", name)
+        figures.append(measure(engine, pixels, batch_sizes, decoding))
+    print(model_report(figures, batch_sizes))
+
+    services: list[ServiceFigures] = []
+    if not args.no_service:
+        for name in args.service_engines:
+            try:
+                services += measure_service(
+                    args.model, name, args.users, args.per_user, images, args.threads,
+                    args.service_batch,
+                )
+            except NoTestSupport as exc:
+                log.error("%s", exc)
+                return 1
+        print(service_report(services, args.service_batch, args.per_user))
+    print(targets(figures, services))
+    lost = sum(s.lost + s.duplicated + s.refused for s in services)
+    return 1 if lost else 0
+
+
+def bench_photos(data: Path, count: int) -> tuple[list[bytes], str]:
+    """JPEG bytes of `count` Flickr8k dev photos, or of generated photos when it is absent."""
+    listing = data / DEV_LIST
+    if listing.is_file():
+        names = [n.strip() for n in listing.read_text().splitlines() if n.strip()][:count]
+        paths = [data / "Images" / n for n in names]
+        if len(paths) == count and all(p.is_file() for p in paths):
+            return [p.read_bytes() for p in paths], f"{count} Flickr8k dev photos from {data}"
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    photos = []
+    for _ in range(count):
+        buffer = io.BytesIO()
+        calibration.generated_photo(rng).resize((500, 375)).save(buffer, format="JPEG")
+        photos.append(buffer.getvalue())
+    return photos, f"{count} generated photos (no Flickr8k dev split at {data})"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def describe_machine(threads: int) -> str:
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"machine: {cpu_model()}, {os.cpu_count()} cores; load average {load} at start\n"
+        f"threads: torch {torch.get_num_threads()}, ONNX Runtime intra-op {threads}, inter-op 1; "
+        f"torch {torch.__version__}, onnxruntime {onnxruntime.__version__}"
+    )
+
+
+def model_report(figures: list[EngineFigures], batch_sizes: list[int]) -> str:
+    base = figures[0]  # eager
+    base_rate = base.throughput[1].total
+    base_ms = base.latency["total"].median_ms
+    lines = [
+        "== the model alone: throughput (photos/s; x = both parts vs eager at batch 1) ==",
+        f"{'engine':<10}{'batch':>6}{'encoder':>10}{'decoder':>10}{'both':>10}{'x eager':>9}",
+    ]
+    for f in figures:
+        for b in batch_sizes:
+            tp = f.throughput[b]
+            lines.append(
+                f"{f.engine:<10}{b:>6}{tp.encoder:>10.1f}{tp.decoder:>10.1f}{tp.total:>10.1f}"
+                f"{tp.total / base_rate:>8.1f}x"
+            )
+    lines += [
+        "",
+        "== the model alone: one photo at a time (ms, median / p95) ==",
+        f"{'engine':<10}{'encoder':>18}{'decoder':>18}{'both':>18}{'x eager':>9}"
+        f"{'same captions':>15}",
+    ]
+    for f in figures:
+        same = sum(a == b for a, b in zip(f.captions, base.captions, strict=True))
+        cells = "".join(
+            f"{f'{f.latency[p].median_ms:.1f} / {f.latency[p].p95_ms:.1f}':>18}"
+            for p in ("encoder", "decoder", "total")
+        )
+        speed = base_ms / f.latency["total"].median_ms
+        lines.append(
+            f"{f.engine:<10}{cells}{speed:>8.1f}x{f'{same}/{len(base.captions)}':>15}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def service_report(services: list[ServiceFigures], batch: int, per_user: int) -> str:
+    lines = [
+        f"== the whole service (captionbot run + fake Telegram; BATCH_SIZE {batch}; "
+        f"each user sends {per_user} photo(s), one after another) ==",
+        f"{'engine':<10}{'users':>6}{'sent':>6}{'answered':>9}{'lost':>5}{'dup':>4}"
+        f"{'refused':>8}{'photos/s':>10}{'median s':>10}{'p95 s':>8}",
+    ]
+    for s in services:
+        lines.append(
+            f"{s.engine:<10}{s.users:>6}{s.sent:>6}{s.answered:>9}{s.lost:>5}{s.duplicated:>4}"
+            f"{s.refused:>8}{s.photos_per_s:>10.1f}{s.latency.median_ms / 1000:>10.2f}"
+            f"{s.latency.p95_ms / 1000:>8.2f}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def targets(figures: list[EngineFigures], services: list[ServiceFigures]) -> str:
+    """The issue's targets, each with the best figure of this run and whether it is met."""
+    base = figures[0].throughput[1].total
+    best_rate, best_rate_at = max(
+        (tp.total, f"{f.engine}, batch {b}") for f in figures for b, tp in f.throughput.items()
+    )
+    best_ms, best_ms_engine = min((f.latency["total"].median_ms, f.engine) for f in figures)
+    lines = ["== targets =="]
+
+    def check(ok: bool, text: str) -> None:
+        lines.append(f"[{'met' if ok else 'not met'}] {text}")
+
+    check(best_rate >= TARGET_SPEEDUP * base,
+          f"model throughput >= {TARGET_SPEEDUP:.0f}x eager batch 1: "
+          f"{best_rate / base:.1f}x ({best_rate_at})")
+    check(best_ms < TARGET_LATENCY_MS,
+          f"one-photo latency median < {TARGET_LATENCY_MS:.0f} ms: "
+          f"{best_ms:.1f} ms ({best_ms_engine})")
+    for s in services:
+        if s.users == TARGET_SERVICE_USERS:
+            check(
+                s.photos_per_s >= TARGET_SERVICE_RATE
+                and s.latency.p95_ms <= TARGET_SERVICE_P95_S * 1000
+                and s.lost == s.duplicated == 0,
+                f"service at {s.users} users >= {TARGET_SERVICE_RATE:.0f} photos/s, p95 < "
+                f"{TARGET_SERVICE_P95_S:.0f} s, none lost ({s.engine}): {s.photos_per_s:.1f} "
+                f"photos/s, p95 {s.latency.p95_ms / 1000:.2f} s, {s.lost} lost",
+            )
+    for s in services:
+        if s.lost or s.duplicated or s.refused:
+            check(False, f"{s.engine}, {s.users} users: {s.lost} lost, {s.duplicated} "
+                         f"duplicated, {s.refused} refused of {s.sent}")
+    return "\n".join(lines)

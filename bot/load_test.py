@@ -1,0 +1,170 @@
+"""The whole service under load: the real `captionbot run` process against the fake Telegram server.
+
+N simulated users start at once; each sends a photo, waits for the bot's reply, and sends the
+next, `per_user` times. Latency is from the moment the update is put in the fake server to the
+moment the bot's reply reaches it. Afterwards every photo must have exactly one reply, and it must
+be a caption (not an apology); anything else is reported as lost, refused or duplicated.
+
+The fake server and the process launcher live in the test suite (`tests/fake_telegram.py`,
+`tests/bot_process.py`), so this runs from a source checkout.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.settings import Settings
+from bot.texts import t
+from captioning.benchmark import Latency, latency
+
+if TYPE_CHECKING:
+    from tests.fake_telegram import FakeTelegram, FakeUser
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+REFUSALS = ("queue_full", "rate_limited", "caption_failed", "bad_image", "too_big")
+REPLY_TIMEOUT_S = 600.0
+SETTLE_S = 1.0  # after the last reply, how long to watch for a duplicate
+
+
+class NoTestSupport(RuntimeError):
+    """The fake Telegram server is not there (an installed package, not a source checkout)."""
+
+
+@dataclass(frozen=True)
+class ServiceFigures:
+    engine: str
+    users: int
+    sent: int
+    answered: int  # photos that got exactly one caption
+    refused: int  # photos answered with an apology
+    lost: int  # photos with no reply
+    duplicated: int  # photos with more than one reply
+    seconds: float
+    latency: Latency
+
+    @property
+    def photos_per_s(self) -> float:
+        return self.answered / self.seconds if self.seconds else 0.0
+
+
+def import_test_support() -> None:
+    """Make `tests.*` importable when run from the `captionbot` script of a source checkout."""
+    if not (PROJECT_ROOT / "tests" / "fake_telegram.py").is_file():
+        raise NoTestSupport(
+            f"the service benchmark needs the fake Telegram server in {PROJECT_ROOT / 'tests'}: "
+            "run it from a source checkout"
+        )
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT))
+
+
+def bot_environment(engine: str, threads: int, batch_size: int) -> dict[str, str]:
+    """Settings for the bot under test: the engine, threads and batch under study, and limits
+    high enough that the simulated users are served rather than refused."""
+    defaults = Settings.model_fields
+    return {
+        "ENGINE": engine,
+        "OMP_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
+        "BATCH_SIZE": str(batch_size),
+        "BATCH_WAIT_MS": str(defaults["batch_wait_ms"].default),
+        "RATE_LIMIT_PER_MINUTE": "100000",
+        "QUEUE_SIZE": "100000",
+    }
+
+
+def refusal_texts() -> frozenset[str]:
+    limits = {"limit": 100000, "limit_mb": Settings.model_fields["max_file_bytes"].default >> 20}
+    return frozenset(t(key, "en", **limits) for key in REFUSALS)
+
+
+def measure_service(
+    bundle: Path,
+    engine: str,
+    user_counts: list[int],
+    per_user: int,
+    photos: list[bytes],
+    threads: int,
+    batch_size: int,
+) -> list[ServiceFigures]:
+    """Start one bot for `engine` and load it with each number of users in turn."""
+    import_test_support()
+    from tests.bot_process import BotProcess
+    from tests.fake_telegram import FakeTelegram
+
+    figures = []
+    with tempfile.TemporaryDirectory(prefix="captionbot-bench-") as workdir, FakeTelegram() as tg:
+        bot = BotProcess(
+            Path(workdir), tg, None, bundle, bot_environment(engine, threads, batch_size)
+        )
+        log.info("starting the bot with engine %s", engine)
+        bot.start()
+        try:
+            uploaded = [tg.photo_sizes(photo) for photo in photos]  # once: sizes are files
+            for users in user_counts:
+                figures.append(_load(tg, engine, users, per_user, uploaded))
+                log.info("%s, %d user(s): %s", engine, users, figures[-1])
+        finally:
+            code = bot.stop()
+            if code != 0:
+                log.warning("the bot exited with %d:\n%s", code, bot.log_tail())
+    return figures
+
+
+def _load(
+    tg: FakeTelegram,
+    engine: str,
+    users: int,
+    per_user: int,
+    uploaded: list[list[dict[str, Any]]],
+) -> ServiceFigures:
+    people = [tg.add_user(f"User {i}") for i in range(users)]
+    sent: list[dict[str, Any]] = []
+    latencies: list[float] = []
+
+    def user_session(index: int, user: FakeUser) -> None:
+        for round_ in range(per_user):
+            sizes = uploaded[(index * per_user + round_) % len(uploaded)]
+            message = tg.user_message(user, photo=sizes)
+            began = time.monotonic()
+            tg.push_update({"message": message})
+            sent.append(message)
+            try:
+                reply = tg.wait_reply(message, timeout=REPLY_TIMEOUT_S)
+            except AssertionError:
+                log.error("no reply to a photo of user %d within %.0f s", user.id, REPLY_TIMEOUT_S)
+                return
+            latencies.append(reply.at - began)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=users) as pool:
+        for future in [pool.submit(user_session, i, u) for i, u in enumerate(people)]:
+            future.result()
+    seconds = time.monotonic() - started
+    time.sleep(SETTLE_S)
+
+    refusals = refusal_texts()
+    answered = refused = lost = duplicated = 0
+    for message in sent:
+        replies = tg.replies_to(message)
+        if not replies:
+            lost += 1
+        elif len(replies) > 1:
+            duplicated += 1
+        elif replies[0].text in refusals:
+            refused += 1
+        else:
+            answered += 1
+    return ServiceFigures(
+        engine, users, len(sent), answered, refused, lost, duplicated, seconds,
+        latency(latencies) if latencies else Latency(float("nan"), float("nan")),
+    )

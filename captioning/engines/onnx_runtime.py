@@ -1,0 +1,73 @@
+"""ONNX Runtime sessions for the exported encoder and decoder step, behind the engine interface."""
+
+import numpy as np
+import onnxruntime as ort
+import torch
+
+from captioning.decoder import Decoder, DecoderConfig
+from captioning.engines.base import State, StepOutput
+
+
+def session(path: str, threads: int) -> ort.InferenceSession:
+    """A CPU session using `threads` threads for each operator, all graph optimisations on."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # warnings about unused initialisers are noise here
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+class OrtEncoder:
+    """photos (B, 3, 224, 224) in [0, 1] -> features (B, 49, 2048), as `Encoder` gives them."""
+
+    def __init__(self, path: str, threads: int) -> None:
+        self.session = session(path, threads)
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        pixels = np.ascontiguousarray(images.numpy(), dtype=np.float32)
+        (features,) = self.session.run(["features"], {"images": pixels})
+        return torch.from_numpy(features)
+
+
+class OrtStepDecoder:
+    """The decoder step in ONNX Runtime; the initial state (once a photo) stays in PyTorch."""
+
+    def __init__(self, path: str, decoder: Decoder, threads: int) -> None:
+        self.session = session(path, threads)
+        self.decoder = decoder
+
+    @property
+    def config(self) -> DecoderConfig:
+        return self.decoder.config
+
+    def init_state(self, feats: torch.Tensor) -> State:
+        return self.decoder.init_state(feats)
+
+    def step(
+        self,
+        tokens: torch.Tensor,
+        feats: torch.Tensor,
+        feats_proj: torch.Tensor,
+        h: torch.Tensor,
+        c: torch.Tensor,
+    ) -> StepOutput:
+        feeds = {
+            "tokens": tokens.numpy(),
+            "feats": _array(feats),
+            "feats_proj": _array(feats_proj),
+            "h": _array(h),
+            "c": _array(c),
+        }
+        logits, h_next, c_next, alpha = self.session.run(None, feeds)
+        return (
+            torch.from_numpy(logits),
+            torch.from_numpy(h_next),
+            torch.from_numpy(c_next),
+            torch.from_numpy(alpha),
+        )
+
+
+def _array(tensor: torch.Tensor) -> np.ndarray:
+    return np.ascontiguousarray(tensor.numpy())

@@ -1,0 +1,108 @@
+"""Engines by name: build (or find in the cache) what each one needs, and put it together."""
+
+
+import logging
+from pathlib import Path
+
+import torch
+
+from captioning.decoder import Decoder
+from captioning.encoder import Encoder
+from captioning.engines import cache, calibration
+from captioning.engines.base import Engine, StepDecoder
+from captioning.engines.eager import eager_engine
+
+log = logging.getLogger(__name__)
+
+# name -> (how the encoder runs, how the decoder step runs)
+RECIPES: dict[str, tuple[str, str]] = {
+    "eager": ("torch", "torch"),
+    "onnx": ("onnx", "onnx"),
+    "int8": ("int8", "onnx"),
+    "int8-full": ("int8", "int8"),
+}
+ENGINES = tuple(RECIPES)
+
+
+class EngineError(ValueError):
+    """An engine name that is not one of ENGINES."""
+
+
+def load_engine(
+    name: str,
+    bundle: Path,
+    encoder: Encoder,
+    decoder: Decoder,
+    threads: int | None = None,
+    calibration_data: Path | None = calibration.DEFAULT_DATA,
+    calibration_count: int = calibration.COUNT,
+) -> Engine:
+    """The engine `name` for this bundle's model, building its files if they are not cached.
+
+    `threads`: per-operator threads for ONNX Runtime (default: torch's setting).
+    `calibration_data`, `calibration_count`: the photos an int8 encoder is calibrated on when it
+    has to be built (Flickr8k training photos there, or generated photos)."""
+    if name not in RECIPES:
+        raise EngineError(f"unknown engine {name!r}; choose from {', '.join(ENGINES)}")
+    if name == "eager":
+        return eager_engine(encoder, decoder)
+    threads = threads or torch.get_num_threads()
+    encoder_kind, step_kind = RECIPES[name]
+    from captioning.engines.onnx_runtime import OrtEncoder  # onnxruntime loads only if used
+
+    folder = cache.cache_folder(bundle)
+    return Engine(
+        name,
+        OrtEncoder(
+            str(_encoder_file(folder, encoder, encoder_kind, calibration_data, calibration_count)),
+            threads,
+        ),
+        _step_decoder(folder, decoder, step_kind, threads),
+    )
+
+
+def _encoder_file(
+    folder: Path, encoder: Encoder, kind: str, data: Path | None, count: int
+) -> Path:
+    from captioning.engines import onnx_export, quantize
+
+    stamp = cache.fingerprint(encoder, opset=onnx_export.OPSET)
+    fp32 = cache.cached(
+        folder, "encoder.onnx", stamp, lambda path: onnx_export.export_encoder(encoder, path)
+    )
+    if kind == "onnx":
+        return fp32
+
+    def build_int8(path: Path) -> None:
+        photos, source = calibration.calibration_batch(data, count)
+        log.info("calibrating the int8 encoder on %s", source)
+        quantize.quantize_encoder(fp32, path, photos)
+
+    return cache.cached(
+        folder,
+        "encoder-int8.onnx",
+        {**stamp, "int8": "static, per channel, minmax", "calibration": str(data)},
+        build_int8,
+    )
+
+
+def _step_decoder(folder: Path, decoder: Decoder, kind: str, threads: int) -> StepDecoder:
+    if kind == "torch":
+        return decoder
+    from captioning.engines import onnx_export, quantize
+    from captioning.engines.onnx_runtime import OrtStepDecoder
+
+    stamp = cache.fingerprint(decoder, opset=onnx_export.OPSET)
+    fp32 = cache.cached(
+        folder, "step.onnx", stamp, lambda path: onnx_export.export_step(decoder, path)
+    )
+    if kind == "onnx":
+        return OrtStepDecoder(str(fp32), decoder, threads)
+    int8 = cache.cached(
+        folder,
+        "step-int8.onnx",
+        {**stamp, "int8": "dynamic, per channel"},
+        lambda path: quantize.quantize_step(fp32, path),
+    )
+    return OrtStepDecoder(str(int8), decoder, threads)
+
