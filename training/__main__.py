@@ -46,6 +46,16 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
+    if args.engine:
+        from training.engine_eval import evaluate_engines
+
+        report = args.work / "reports" / f"{args.split}_engines.json"
+        ok = evaluate_engines(
+            args.model, args.data, args.split, args.engine, args.beam, args.limit, report
+        )
+        if not ok:
+            sys.exit(1)
+        return
     from training.evaluate import evaluate
 
     evaluate(args.work, args.split, args.beam, args.max_length)
@@ -86,6 +96,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--split", choices=["dev", "test"], default="dev")
     p.add_argument("--beam", type=int, default=3)
     p.add_argument("--max-length", type=int, default=30)
+    p.add_argument(
+        "--engine", type=lambda text: [e.strip() for e in text.split(",") if e.strip()],
+        default=None, metavar="NAME[,NAME...]",
+        help="instead: caption the split's photos with the whole Captioner on these engines "
+             "(e.g. eager,int8) and compare BLEU-4 with eager's",
+    )
+    p.add_argument("--model", type=Path, default=Path("model_weights/flickr8k"),
+                   help="with --engine: the model bundle")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="with --engine: Flickr8k")
+    p.add_argument("--limit", type=int, default=None, help="with --engine: first N photos only")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("export", help="write the best checkpoint as a model bundle")
