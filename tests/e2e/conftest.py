@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,15 @@ def answer_to(tg: FakeTelegram, user: FakeUser, text: str, *, timeout: float = W
     return tg.wait_for_messages(lambda c: c.chat_id == user.id, count=seen + 1, timeout=timeout)[
         seen
     ]
+
+
+def wait_until(condition: Callable[[], bool], what: str, *, timeout: float = WAIT) -> None:
+    """Poll `condition` (for state outside the fake servers, such as the bot's database)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout:.0f} s for {what}")
+        time.sleep(0.1)
 
 
 def rows_about_user(database: Path, user_id: int) -> int:

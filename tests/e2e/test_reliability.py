@@ -1,0 +1,176 @@
+"""What the bot must never do: lose a photo it accepted, answer one twice, or let one user crowd
+out the others. Each test runs its own bot, so that it can crash it, stop it or reconfigure it,
+and counts replies only after a clean stop, when nothing can be in flight any more."""
+
+from __future__ import annotations
+
+import signal
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests import images
+from tests.bot_process import STARTUP_TIMEOUT, BotProcess
+from tests.e2e.conftest import WAIT, is_caption, rows_about_user, wait_until
+from tests.fake_telegram import FakeTelegram
+
+pytestmark = pytest.mark.e2e
+
+StartBot = Callable[..., BotProcess]
+
+
+def assert_one_caption_each(
+    tg: FakeTelegram, photos: list[dict[str, Any]], vocab: frozenset[str]
+) -> None:
+    for photo in photos:
+        replies = tg.replies_to(photo)
+        assert len(replies) == 1, (photo["message_id"], [r.describe() for r in replies])
+        assert is_caption(replies[0].text, vocab), replies[0].text
+
+
+def test_kill_9_mid_queue_then_restart_answers_every_accepted_photo_once(
+    bot_process: StartBot, fake_telegram: FakeTelegram, vocab: frozenset[str]
+) -> None:
+    tg = fake_telegram
+    bot = bot_process()
+    users = [tg.add_user(f"User {i}") for i in range(4)]
+    tg.hold("sendMessage")  # captions are made but cannot be sent: the crash catches them
+    photos = [
+        tg.send_photo(u, images.jpeg(50 + 2 * i + j)) for i, u in enumerate(users) for j in (0, 1)
+    ]
+    wait_until(
+        lambda: all(rows_about_user(bot.database, u.id) == 2 for u in users),
+        "every photo to be accepted (a job row each)",
+    )
+    bot.kill()
+    tg.release("sendMessage")  # the dead bot's sends are dropped, as they never reached Telegram
+
+    bot.start()
+    for photo in photos:
+        tg.wait_reply(photo, timeout=WAIT)
+    assert bot.stop() == 0
+    assert_one_caption_each(tg, photos, vocab)
+
+
+def test_sigterm_finishes_or_keeps_what_is_in_flight(
+    bot_process: StartBot, fake_telegram: FakeTelegram, vocab: frozenset[str]
+) -> None:
+    tg = fake_telegram
+    bot = bot_process()
+    user = tg.add_user()
+    tg.hold("sendMessage")
+    photos = [tg.send_photo(user, images.jpeg(60 + i)) for i in range(3)]
+    wait_until(lambda: rows_about_user(bot.database, user.id) == 3, "the photos to be accepted")
+    assert bot.process is not None
+    bot.process.send_signal(signal.SIGTERM)
+    tg.release("sendMessage")
+    assert bot.process.wait(STARTUP_TIMEOUT) == 0, bot.log_tail()
+
+    # Whatever was not answered before the stop is answered after the next start.
+    bot.start()
+    for photo in photos:
+        tg.wait_reply(photo, timeout=WAIT)
+    assert bot.stop() == 0
+    assert_one_caption_each(tg, photos, vocab)
+
+
+def test_429_is_retried_and_a_repeated_update_is_not_captioned_twice(
+    bot_process: StartBot, fake_telegram: FakeTelegram, vocab: frozenset[str]
+) -> None:
+    tg = fake_telegram
+    bot = bot_process()
+    flooded, repeated = tg.add_user("Flood"), tg.add_user("Echo")
+
+    tg.fail_next("sendMessage", 429, retry_after=1, chat_id=flooded.id)
+    first = tg.send_photo(flooded, images.jpeg(70))
+    tg.wait_reply(first, timeout=WAIT)
+
+    second = tg.send_photo(repeated, images.jpeg(71))
+    tg.push_update({"message": second})  # Telegram delivers the same message again
+    tg.wait_reply(second, timeout=WAIT)
+    assert bot.stop() == 0
+
+    refused = [c for c in tg.calls("sendMessage", chat_id=flooded.id) if not c.ok]
+    assert len(refused) == 1 and refused[0].error is not None
+    assert refused[0].error["parameters"] == {"retry_after": 1}
+    assert_one_caption_each(tg, [first, second], vocab)
+
+
+def test_a_burst_from_several_users_is_answered_fairly_and_a_flooder_is_told_politely(
+    bot_process: StartBot, fake_telegram: FakeTelegram, vocab: frozenset[str]
+) -> None:
+    tg = fake_telegram
+    limit = 5
+    bot = bot_process(RATE_LIMIT_PER_MINUTE=str(limit), BATCH_SIZE="2")
+    heavy = tg.add_user("Heavy")
+    light = [tg.add_user(f"Light {i}") for i in range(3)]
+    tg.hold("getFile")  # the worker stalls on its first download while everything arrives
+    heavy_photos = [tg.send_photo(heavy, images.jpeg(80 + i)) for i in range(limit + 3)]
+    light_photos = {
+        u.id: [tg.send_photo(u, images.jpeg(90 + 3 * n + k)) for k in range(3)]
+        for n, u in enumerate(light)
+    }
+    wait_until(
+        lambda: (
+            rows_about_user(bot.database, heavy.id) == limit
+            and all(rows_about_user(bot.database, u.id) == 3 for u in light)
+        ),
+        "the burst to be accepted",
+    )
+    tg.wait_for_messages(lambda c: c.chat_id == heavy.id, count=3, timeout=WAIT)  # refusals
+    tg.release("getFile")
+    everything = heavy_photos + [p for photos in light_photos.values() for p in photos]
+    for photo in everything:
+        tg.wait_reply(photo, timeout=WAIT)
+    assert bot.stop() == 0
+
+    heavy_replies = [tg.replies_to(p) for p in heavy_photos]
+    assert all(len(r) == 1 for r in heavy_replies), heavy_replies
+    captions = [r[0] for r in heavy_replies if is_caption(r[0].text, vocab)]
+    refusals = [r[0] for r in heavy_replies if not is_caption(r[0].text, vocab)]
+    assert len(captions) == limit and len(refusals) == 3
+    assert all(str(limit) in (r.text or "") for r in refusals), [r.text for r in refusals]
+    assert_one_caption_each(tg, [p for photos in light_photos.values() for p in photos], vocab)
+
+    # Fair shares: every light user's first caption came before the heavy user's last one.
+    order = tg.calls_log
+    heavy_last = max(order.index(c) for c in captions)
+    for user in light:
+        first = min(order.index(tg.replies_to(p)[0]) for p in light_photos[user.id])
+        assert first < heavy_last, f"{user.first_name} waited behind all of Heavy's photos"
+
+
+def test_a_bad_setting_stops_start_up_with_a_message_that_names_it(
+    bot_process: StartBot,
+) -> None:
+    bot = bot_process(wait=False, BATCH_SIZE="lots")
+    assert bot.process is not None
+    assert bot.process.wait(STARTUP_TIMEOUT) != 0
+    assert "BATCH_SIZE" in bot.log_text()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_webhook_mode(
+    bot_process: StartBot, fake_telegram: FakeTelegram, vocab: frozenset[str]
+) -> None:
+    tg = fake_telegram
+    port = free_port()
+    bot_process(
+        wait=False,
+        WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
+        WEBHOOK_LISTEN="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+        WEBHOOK_SECRET="s3cret-token",
+    )
+    tg.wait_for_calls(lambda c: c.ok and c.method == "setWebhook", timeout=STARTUP_TIMEOUT)
+    assert tg.webhook is not None and tg.webhook["secret_token"] == "s3cret-token"
+    user = tg.add_user()
+    photo = tg.send_photo(user, images.jpeg(99))
+    assert is_caption(tg.wait_reply(photo, timeout=WAIT).text, vocab)
