@@ -45,6 +45,14 @@ def webp(seed: int = 0, size: tuple[int, int] = (320, 240)) -> bytes:
     return encode(scene(seed, size), "WEBP")
 
 
+def heic(seed: int = 0, size: tuple[int, int] = (320, 240)) -> bytes:
+    """An HEIC photo, as iPhones take them (encoded with pillow-heif)."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    return encode(scene(seed, size), "HEIF")
+
+
 def truncated_jpeg(seed: int = 0) -> bytes:
     """A JPEG cut off after its first kilobyte: the header reads, the pixels do not."""
     return jpeg(seed)[:1024]

@@ -46,8 +46,9 @@ def test_photo_with_its_own_caption_is_captioned(live: Shared, vocab: frozenset[
         (images.png(3), "drawing.png", "image/png"),
         (images.webp(4), "sticker.webp", "image/webp"),
         (images.jpeg(5), "IMG_0005.JPG", "image/jpeg"),
+        (images.heic(9), "IMG_0009.HEIC", "image/heic"),
     ],
-    ids=["png", "webp", "jpeg"],
+    ids=["png", "webp", "jpeg", "heic"],
 )
 def test_image_sent_as_a_file_is_captioned(
     live: Shared, vocab: frozenset[str], data: bytes, file_name: str, mime_type: str
