@@ -72,17 +72,25 @@ class CaptionWorker:
         is left stays in the database and is picked up by the next start."""
         self._stopping = True
         self.queue.wakeup.set()
-        pending: set[asyncio.Task[None]] = set(self._tasks)
-        if self._loop_task is not None:
-            pending.add(self._loop_task)
-        if pending:
-            _, unfinished = await asyncio.wait(pending, timeout=timeout)
-            for task in unfinished:
-                task.cancel()
-            if unfinished:
-                await asyncio.wait(unfinished)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while pending := self._unfinished():  # the batch in hand may start replies meanwhile
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                log.warning("stopping: %d task(s) cut short", len(pending))
+                for task in pending:
+                    task.cancel()
+                await asyncio.wait(pending)
+                break
+            await asyncio.wait(pending, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
         requeued = self.queue.requeue_unfinished()
         log.info("worker stopped; %d job(s) left for the next start", requeued)
+
+    def _unfinished(self) -> set[asyncio.Task[None]]:
+        tasks = set(self._tasks)
+        if self._loop_task is not None:
+            tasks.add(self._loop_task)
+        return {task for task in tasks if not task.done()}
 
     # -- the loop ---------------------------------------------------------------------------
 
