@@ -257,11 +257,13 @@ class FakeTelegram:
         self._inline_queries: dict[str, bool] = {}
         self._failures: list[_Failure] = []
         self._held: dict[str, asyncio.Event] = {}
+        self._waiting: dict[str, int] = {}
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._webhook: dict[str, Any] | None = None
         self.calls_log: list[Call] = []
         self.downloads: list[str] = []
         self.dropped_updates: list[dict[str, Any]] = []
+        self.dropped_calls: list[Call] = []  # held requests whose client went away
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -649,6 +651,20 @@ class FakeTelegram:
         if gate is not None:
             self._call_in_loop(gate.set)
 
+    def held(self, method: str) -> int:
+        """How many requests of `method` are waiting at its hold now."""
+        with self._lock:
+            return self._waiting.get(method.lower(), 0)
+
+    def wait_state(
+        self, condition: Callable[[], bool], what: str, *, timeout: float = 60.0
+    ) -> None:
+        """Wait until `condition()` (read under the server's lock) holds; it is re-checked
+        whenever the server records something."""
+        with self._changed:
+            if not self._changed.wait_for(condition, timeout):
+                raise AssertionError(f"waited {timeout:.0f} s for {what}")
+
     def clear_faults(self) -> None:
         with self._lock:
             self._failures.clear()
@@ -804,9 +820,19 @@ class FakeTelegram:
         with self._lock:
             gate = self._held.get(key)
         if gate is not None:
-            await gate.wait()
+            with self._lock:
+                self._waiting[key] = self._waiting.get(key, 0) + 1
+                self._changed.notify_all()
+            try:
+                await gate.wait()
+            finally:
+                with self._lock:
+                    self._waiting[key] -= 1
             if request.transport is None or request.transport.is_closing():
                 log.info("dropping held %s: the client went away", method)
+                with self._lock:
+                    self.dropped_calls.append(Call(method, params, files))
+                    self._changed.notify_all()
                 return web.json_response({"ok": False, "error_code": 499, "description": "gone"})
         with self._lock:
             call = Call(method, params, files)

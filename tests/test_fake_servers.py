@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+import socket
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -198,6 +200,24 @@ async def test_injected_429_and_hold(fake: FakeTelegram, bot: Bot) -> None:
     assert not sending.done()
     fake.release("sendMessage")
     assert (await sending).text == "held"
+
+
+def test_a_held_request_whose_client_went_away_is_dropped(fake: FakeTelegram) -> None:
+    user = fake.add_user()
+    fake.hold("sendMessage")
+    body = json.dumps({"chat_id": user.id, "text": "lost"}).encode()
+    head = (
+        f"POST /bot{fake.token}/sendMessage HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", fake.port)) as sock:
+        sock.sendall(head.encode() + body)
+        fake.wait_state(lambda: fake.held("sendMessage") == 1, "the request to be held")
+    fake.release("sendMessage")
+    fake.wait_state(lambda: bool(fake.dropped_calls), "the request to be dropped")
+    assert [c.params["text"] for c in fake.dropped_calls] == ["lost"]
+    assert fake.calls() == []
+    assert fake.held("sendMessage") == 0
 
 
 async def test_send_photo_upload_and_media_group(fake: FakeTelegram, bot: Bot) -> None:

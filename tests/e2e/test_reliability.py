@@ -44,6 +44,7 @@ def test_kill_9_mid_queue_then_restart_answers_every_accepted_photo_once(
         lambda: all(rows_about_user(bot.database, u.id) == 2 for u in users),
         "every photo to be accepted (a job row each)",
     )
+    tg.wait_state(lambda: tg.held("sendMessage") >= 1, "a caption on its way", timeout=WAIT)
     bot.kill()
     tg.release("sendMessage")  # the dead bot's sends are dropped, as they never reached Telegram
 
@@ -63,6 +64,7 @@ def test_sigterm_finishes_or_keeps_what_is_in_flight(
     tg.hold("sendMessage")
     photos = [tg.send_photo(user, images.jpeg(60 + i)) for i in range(3)]
     wait_until(lambda: rows_about_user(bot.database, user.id) == 3, "the photos to be accepted")
+    tg.wait_state(lambda: tg.held("sendMessage") >= 1, "a caption on its way", timeout=WAIT)
     assert bot.process is not None
     bot.process.send_signal(signal.SIGTERM)
     tg.release("sendMessage")
