@@ -57,9 +57,18 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def add_engines(sub: argparse._SubParsersAction) -> None:
+    from captioning.engines.command import add_arguments, run
+
+    p = sub.add_parser("engines", help="build the fast engines' model files for a bundle")
+    add_arguments(p)
+    p.set_defaults(func=run)
+
+
 # Each entry adds one subcommand; later features add theirs here.
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_caption, add_weights, add_run, add_db, add_health, add_bench,
+    add_engines,
 ]
 
 
