@@ -7,8 +7,7 @@ so the checks and the insert of `submit` cannot interleave with another submit.
 
 import asyncio
 import enum
-from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
@@ -71,23 +70,30 @@ class HasUser(Protocol):
 U = TypeVar("U", bound=HasUser)
 
 
-def fair_pick(candidates: Sequence[U], limit: int) -> list[U]:
+def fair_pick(
+    candidates: Sequence[U], limit: int, last_served: Mapping[int, datetime] | None = None
+) -> list[U]:
     """Up to `limit` items, taking users in turn (each user's oldest first), so that one user's
-    many photos cannot hold back another's. Users come in the order of their oldest item."""
-    per_user: OrderedDict[int, list[U]] = OrderedDict()
+    many photos cannot hold back another's. Users never served come first, then the least
+    recently served (`last_served`: when the worker last took a job of theirs); ties go in the
+    order of their oldest item. So turns carry over from one batch to the next."""
+    served = last_served or {}
+    per_user: dict[int, list[U]] = {}
     for item in candidates:
         per_user.setdefault(item.user_id, []).append(item)
+    never = datetime.min
+    turns = sorted(per_user, key=lambda user_id: served.get(user_id, never))  # stable: oldest
     picked: list[U] = []
     depth = 0
-    while len(picked) < limit and per_user:
-        for user_id in list(per_user):
+    while len(picked) < limit and turns:
+        for user_id in list(turns):
             items = per_user[user_id]
             if depth < len(items):
                 picked.append(items[depth])
                 if len(picked) == limit:
                     break
             else:
-                del per_user[user_id]
+                turns.remove(user_id)
         depth += 1
     return picked
 
@@ -135,7 +141,8 @@ class CaptionQueue:
         their replies are being sent)."""
         with self.sessions.begin() as session:
             candidates = [job for job in jobs.ready(session, utcnow()) if job.id not in exclude]
-            batch = fair_pick(candidates, limit)
+            users = {job.user_id for job in candidates}
+            batch = fair_pick(candidates, limit, jobs.last_started(session, users))
             jobs.start(session, batch)
             return [Ticket.of(job) for job in batch]
 

@@ -1,6 +1,7 @@
 """The caption queue: admission rules and fair batches."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,15 @@ def test_fair_pick_takes_users_in_turn() -> None:
     assert picked[3:6] == [Item(1, 1), Item(3, 1), Item(1, 2)]
     assert len(picked) == 8
     assert [item for item in picked if item.user_id == 1] == [Item(1, n) for n in range(5)]
+
+
+def test_fair_pick_turns_carry_over_between_batches() -> None:
+    """Users served by the last batch wait behind those not served yet."""
+    earlier, later = datetime(2026, 1, 1, 12, 0), datetime(2026, 1, 1, 12, 1)
+    items = [Item(1, 0), Item(1, 1), Item(2, 0), Item(3, 0), Item(4, 0)]
+    served = {1: later, 2: earlier}
+    assert fair_pick(items, 2, served) == [Item(3, 0), Item(4, 0)]
+    assert fair_pick(items, 4, served) == [Item(3, 0), Item(4, 0), Item(2, 0), Item(1, 0)]
 
 
 def test_fair_pick_edges() -> None:
@@ -80,10 +90,16 @@ async def test_take_is_fair_and_never_hands_out_a_job_twice(
     queue.submit(photo(2, 1))
     first = queue.take(4)
     assert [ticket.user_id for ticket in first] == [1, 2, 1, 1]
+    for n in range(3):
+        queue.submit(photo(3, n))
+    queue.submit(photo(2, 2))
+    # user 3 was never served and goes first; users 1 and 2 were last served together, so
+    # their oldest waiting photo decides
+    assert [ticket.user_id for ticket in queue.take(3)] == [3, 1, 2]
     assert all(ticket.caption is None and ticket.attempts == 1 for ticket in first)
     rest = queue.take(100)
-    assert len(rest) == 17
+    assert len(rest) == 18
     assert {t.id for t in first}.isdisjoint(t.id for t in rest)
     assert queue.take(100) == []
-    assert queue.requeue_unfinished() == 21  # as after a crash: all go back in the queue
-    assert len(queue.take(100, exclude=frozenset({first[0].id}))) == 20
+    assert queue.requeue_unfinished() == 25  # as after a crash: all go back in the queue
+    assert len(queue.take(100, exclude=frozenset({first[0].id}))) == 24

@@ -1,6 +1,6 @@
 """Caption jobs: one row per accepted photo, from acceptance to the reply."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 import numpy as np
@@ -83,6 +83,20 @@ def next_retry(session: Session) -> datetime | None:
         Job.status.in_((JobStatus.QUEUED, JobStatus.CAPTIONED)), Job.retry_at.is_not(None)
     )
     return session.scalar(query)
+
+
+def last_started(session: Session, user_ids: Collection[int]) -> dict[int, datetime]:
+    """When the worker last took a job of each of these users (users it never served are left
+    out)."""
+    if not user_ids:
+        return {}
+    query = (
+        select(Job.user_id, func.max(Job.started_at))
+        .where(Job.user_id.in_(user_ids), Job.started_at.is_not(None))
+        .group_by(Job.user_id)
+    )
+    rows = session.execute(query).all()
+    return {user_id: started for user_id, started in rows if started is not None}
 
 
 def start(session: Session, jobs: Sequence[Job]) -> None:
