@@ -2,8 +2,6 @@
 
 from bot.storage.models import CaptionMode
 
-UI_LANGUAGES = ("en", "ru")
-
 TEXTS: dict[str, dict[str, str]] = {
     "start": {
         "en": (
