@@ -27,7 +27,7 @@ from bot.storage import albums, chats, jobs
 from bot.storage.models import CaptionMode, JobStatus, utcnow
 from bot.texts import album_reply, caption_mode, caption_reply, t, ui_language
 from bot.translation import Translator
-from bot.typing_indicator import TypingIndicator
+from bot.typing_indicator import SHOWS_FOR_S, TypingIndicator
 from captioning.captioner import Captioner, CaptionResult
 
 log = logging.getLogger(__name__)
@@ -152,8 +152,21 @@ class CaptionWorker:
         fresh = [ticket for ticket in batch if ticket.caption is None]
         if not fresh:
             return
-        for chat_id in {ticket.chat_id for ticket in fresh}:
-            self._background(self.typing.show(chat_id))
+        typing = asyncio.create_task(self._keep_typing({ticket.chat_id for ticket in fresh}))
+        try:
+            await self._caption_fresh(fresh)
+        finally:
+            typing.cancel()
+
+    async def _keep_typing(self, chat_ids: set[int]) -> None:
+        """Show "typing…" in these chats for as long as their photos are being worked on."""
+        while True:
+            for chat_id in chat_ids:
+                await self.typing.show(chat_id)
+            await asyncio.sleep(SHOWS_FOR_S)
+
+    async def _caption_fresh(self, fresh: list[Ticket]) -> None:
+        """Download, decode and caption photos, and start their replies."""
         downloads = await asyncio.gather(*(self._download(ticket) for ticket in fresh))
         got = [(ticket, data) for ticket, data in zip(fresh, downloads, strict=True) if data]
         decoded = await asyncio.to_thread(decode_all, [data for _, data in got])
