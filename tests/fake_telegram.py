@@ -258,6 +258,7 @@ class FakeTelegram:
         self._failures: list[_Failure] = []
         self._held: dict[str, asyncio.Event] = {}
         self._waiting: dict[str, int] = {}
+        self._webhook_task: asyncio.Task[None] | None = None
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._webhook: dict[str, Any] | None = None
         self.calls_log: list[Call] = []
@@ -340,6 +341,10 @@ class FakeTelegram:
                 poller.wake.set()
             for gate in self._held.values():
                 gate.set()
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._webhook_task
         await self._runner.cleanup()
         asyncio.get_running_loop().call_soon(asyncio.get_running_loop().stop)
 
@@ -1016,7 +1021,7 @@ class FakeTelegram:
         self._webhook = {"url": url, "secret_token": params.get("secret_token"), "last_error": None}
         if not had_hook:
             assert self._loop is not None
-            self._loop.create_task(self._deliver_webhook())
+            self._webhook_task = self._loop.create_task(self._deliver_webhook())
         return True
 
     def _m_getwebhookinfo(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:

@@ -8,8 +8,10 @@ import io
 import json
 import socket
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
+from aiohttp import web
 from deep_translator import GoogleTranslator, LibreTranslator, MyMemoryTranslator
 from deep_translator.exceptions import RequestError
 from PIL import Image
@@ -252,6 +254,38 @@ async def test_group_members(fake: FakeTelegram, bot: Bot) -> None:
     assert ask["chat"]["type"] == "supergroup"
     album = fake.send_album(member, [images.jpeg(6), images.jpeg(7)], chat=group)
     assert album[0]["media_group_id"] == album[1]["media_group_id"]
+
+
+async def test_webhook_delivery_with_secret_token(fake: FakeTelegram, bot: Bot) -> None:
+    received: asyncio.Queue[tuple[str | None, dict[str, Any]]] = asyncio.Queue()
+
+    async def hook(request: web.Request) -> web.Response:
+        secret = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
+        await received.put((secret, await request.json()))
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        port = runner.addresses[0][1]
+        await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="tok")
+        with pytest.raises(Conflict):
+            await bot.get_updates(timeout=0)
+        user = fake.add_user()
+        sent = await asyncio.to_thread(fake.send_text, user, "hi")
+        secret, update = await asyncio.wait_for(received.get(), 10)
+        assert secret == "tok" and update["message"]["message_id"] == sent["message_id"]
+        await asyncio.to_thread(
+            fake.wait_state, lambda: not fake.pending_updates(), "the delivery to be confirmed"
+        )
+        assert (await bot.get_webhook_info()).pending_update_count == 0
+        assert await bot.delete_webhook()
+    finally:
+        await runner.cleanup()
 
 
 def test_translators_against_the_fake() -> None:
