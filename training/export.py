@@ -5,6 +5,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from captioning.bundle import save_bundle
 from training.data import load_vocab
 from training.evaluate import load_checkpoint, report_path
@@ -23,9 +25,13 @@ def export(work: Path, out: Path, encoder_weights: str, beam_size: int, max_leng
             log.warning(
                 "no %s report for beam %d: run `evaluate --split %s` first", split, beam_size, split
             )
+    history = torch.load(work / "checkpoints" / "last.pt", weights_only=True)["state"]["history"]
     training = {
         "data": "Flickr8k, official split (6000 train / 1000 dev / 1000 test)",
         "epoch": saved["epoch"],
+        "history": [
+            {k: h[k] for k in ("epoch", "loss", "dev_bleu4", "lr", "train_s")} for h in history
+        ],
         "dev_bleu4_during_training": saved["dev_bleu4"],
         "settings": saved["train_config"],
     }
