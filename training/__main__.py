@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("evaluate", help="BLEU, METEOR and CIDEr of the best checkpoint")
     p.add_argument("--work", type=Path, default=DEFAULT_WORK)
     p.add_argument("--split", choices=["dev", "test"], default="dev")
-    p.add_argument("--beam", type=int, default=3)
+    p.add_argument("--beam", type=int, default=5)
     p.add_argument("--max-length", type=int, default=30)
     p.add_argument(
         "--engine", type=lambda text: [e.strip() for e in text.split(",") if e.strip()],
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
         default="../resnet50_imagenet.safetensors",
         help="the encoder's weight file, relative to the bundle folder",
     )
-    p.add_argument("--beam", type=int, default=3)
+    p.add_argument("--beam", type=int, default=5)
     p.add_argument("--max-length", type=int, default=30)
     p.set_defaults(func=cmd_export)
 
