@@ -107,15 +107,15 @@ def run(args: argparse.Namespace) -> int:
     engines = ["eager", *(e for e in args.engines if e != "eager")]
     batch_sizes = sorted({1, *args.batch_sizes})
     pixels = preprocessing.batch([Image.open(io.BytesIO(data)) for data in images])
-    figures: list[EngineFigures] = []
+    loaded = []
     for name in engines:
         try:
-            engine = load_engine(name, args.model, encoder, decoder, args.threads, args.data)
+            loaded.append(load_engine(name, args.model, encoder, decoder, args.threads, args.data))
         except (EngineError, OSError, RuntimeError) as exc:
             log.error("engine %s could not be loaded: %s", name, exc)
             return 1
-        log.info("timing engine %s", name)
-        figures.append(measure(engine, pixels, batch_sizes, decoding))
+    log.info("timing %s, taking turns", ", ".join(engines))
+    figures = measure(loaded, pixels, batch_sizes, decoding)
     print(model_report(figures, batch_sizes))
 
     services: list[ServiceFigures] = []
@@ -224,13 +224,16 @@ def service_report(services: list[ServiceFigures], batch: int, per_user: int) ->
 
 
 def targets(figures: list[EngineFigures], services: list[ServiceFigures]) -> str:
-    """The issue's targets, each with the best figure of this run and whether it is met."""
+    """The issue's targets, each with the best figure of this run and whether it is met. Only
+    engines that gave every one of eager's captions count: a fast engine that changes captions
+    does not meet a speed target."""
     base = figures[0].throughput[1].total
+    exact = [f for f in figures if f.captions == figures[0].captions]
     best_rate, best_rate_at = max(
-        (tp.total, f"{f.engine}, batch {b}") for f in figures for b, tp in f.throughput.items()
+        (tp.total, f"{f.engine}, batch {b}") for f in exact for b, tp in f.throughput.items()
     )
-    best_ms, best_ms_engine = min((f.latency["total"].median_ms, f.engine) for f in figures)
-    lines = ["== targets =="]
+    best_ms, best_ms_engine = min((f.latency["total"].median_ms, f.engine) for f in exact)
+    lines = [f"== targets (engines with eager's captions: {', '.join(f.engine for f in exact)}) =="]
 
     def check(ok: bool, text: str) -> None:
         lines.append(f"[{'met' if ok else 'not met'}] {text}")

@@ -3,7 +3,7 @@
 Photos are preprocessed once beforehand (resizing is the same for every engine), so the figures
 are the model's: the encoder on a (B, 3, 224, 224) batch, then beam search with the engine's
 decoder step. Each batch size goes over the same photos; batch size 1 also gives each photo's
-latency. The first batch of each run is a warm-up and is not counted.
+latency. Before each batch size every engine runs one uncounted warm-up batch.
 """
 
 import statistics
@@ -62,54 +62,61 @@ def latency(seconds: list[float]) -> Latency:
 
 
 @torch.inference_mode()
-def _run(
-    engine: Engine, photos: torch.Tensor, batch: int, decoding: Decoding
-) -> tuple[list[float], list[float], list[str]]:
-    """Encoder and decoder seconds for each batch (after a warm-up batch), and the captions."""
-    encode_s, decode_s, captions = [], [], []
-    warm = photos[:batch]
-    beam_search(engine.decoder, engine.encode(warm), decoding.beam_size, decoding.max_length)
-    for start in range(0, len(photos), batch):
-        chunk = photos[start : start + batch]
-        began = time.perf_counter()
-        feats = engine.encode(chunk)
-        encoded = time.perf_counter()
-        results = beam_search(
-            engine.decoder, feats, decoding.beam_size, decoding.max_length,
-            decoding.length_penalty,
-        )
-        decode_s.append(time.perf_counter() - encoded)
-        encode_s.append(encoded - began)
-        captions += [" ".join(decoding.vocab.decode(beams[0].tokens)) for beams in results]
-    return encode_s, decode_s, captions
+def _time_batch(
+    engine: Engine, chunk: torch.Tensor, decoding: Decoding
+) -> tuple[float, float, list[str]]:
+    """Encoder seconds, decoder seconds, and the captions of one batch."""
+    began = time.perf_counter()
+    feats = engine.encode(chunk)
+    encoded = time.perf_counter()
+    results = beam_search(
+        engine.decoder, feats, decoding.beam_size, decoding.max_length, decoding.length_penalty
+    )
+    decoded = time.perf_counter()
+    captions = [" ".join(decoding.vocab.decode(beams[0].tokens)) for beams in results]
+    return encoded - began, decoded - encoded, captions
 
 
 def measure(
-    engine: Engine, photos: torch.Tensor, batch_sizes: list[int], decoding: Decoding
-) -> EngineFigures:
-    """photos (N, 3, 224, 224) in [0, 1]; batch sizes above N are measured at N."""
-    throughput: dict[int, Throughput] = {}
-    single: tuple[list[float], list[float]] = ([], [])
-    captions: list[str] = []
+    engines: list[Engine], photos: torch.Tensor, batch_sizes: list[int], decoding: Decoding
+) -> list[EngineFigures]:
+    """photos (N, 3, 224, 224) in [0, 1]; batch sizes above N are measured at N.
+
+    The engines take turns batch by batch, so a change in the machine's load during the run
+    touches them all alike."""
     n = len(photos)
-    for batch in batch_sizes:
-        encode_s, decode_s, found = _run(engine, photos, min(batch, n), decoding)
-        throughput[batch] = Throughput(
-            n / sum(encode_s), n / sum(decode_s), n / (sum(encode_s) + sum(decode_s))
+    seconds: dict[tuple[str, int], tuple[list[float], list[float]]] = {}
+    captions: dict[str, list[str]] = {engine.name: [] for engine in engines}
+    for batch in sorted({1, *batch_sizes}):
+        size = min(batch, n)
+        for engine in engines:
+            _time_batch(engine, photos[:size], decoding)  # warm-up: first-call set-up costs
+            seconds[engine.name, batch] = ([], [])
+        for start in range(0, n, size):
+            chunk = photos[start : start + size]
+            for engine in engines:
+                encode_s, decode_s, found = _time_batch(engine, chunk, decoding)
+                seconds[engine.name, batch][0].append(encode_s)
+                seconds[engine.name, batch][1].append(decode_s)
+                if batch == 1:
+                    captions[engine.name] += found
+    figures = []
+    for engine in engines:
+        throughput = {}
+        for batch in batch_sizes:
+            encode_s, decode_s = (sum(part) for part in seconds[engine.name, batch])
+            throughput[batch] = Throughput(n / encode_s, n / decode_s, n / (encode_s + decode_s))
+        encode_one, decode_one = seconds[engine.name, 1]
+        figures.append(
+            EngineFigures(
+                engine.name,
+                throughput,
+                {
+                    "encoder": latency(encode_one),
+                    "decoder": latency(decode_one),
+                    "total": latency([e + d for e, d in zip(encode_one, decode_one, strict=True)]),
+                },
+                captions[engine.name],
+            )
         )
-        if batch == 1:
-            single, captions = (encode_s, decode_s), found
-    if not captions:
-        encode_s, decode_s, captions = _run(engine, photos, 1, decoding)
-        single = (encode_s, decode_s)
-    encode_s, decode_s = single
-    return EngineFigures(
-        engine.name,
-        throughput,
-        {
-            "encoder": latency(encode_s),
-            "decoder": latency(decode_s),
-            "total": latency([e + d for e, d in zip(encode_s, decode_s, strict=True)]),
-        },
-        captions,
-    )
+    return figures

@@ -1,9 +1,10 @@
-"""The fast engines give the eager engine's captions: ONNX exactly, int8 within a stated tolerance.
+"""The fast engines give the eager engine's captions: ONNX exactly, bf16 and int8 within a stated
+tolerance.
 
-Tolerance for int8: quantisation moves the features a little, so beam search may pick another
-caption when two are close. The int8 engine's captions, scored by the eager model, must then be
-within SCORE_TOLERANCE (length-normalised log-probability, averaged over the photos) of the eager
-engine's best captions: captions the reference model finds about as likely, not arbitrary ones.
+Tolerance for bf16 and int8: reduced precision moves the features a little, so beam search may
+pick another caption when two are close. The engine's captions, scored by the eager model, must
+then be within SCORE_TOLERANCE (length-normalised log-probability, averaged over the photos) of
+the eager engine's best captions: ones the reference model finds about as likely, not arbitrary.
 The test checks that this tolerance rejects the captions of a model shown blank features.
 """
 
@@ -102,8 +103,8 @@ def mean_gap(
     return sum(gaps) / len(gaps)
 
 
-@pytest.mark.parametrize("engine", ["int8", "int8-full"])
-def test_int8_engines_are_within_tolerance(
+@pytest.mark.parametrize("engine", ["bf16", "int8", "int8-full"])
+def test_reduced_precision_engines_are_within_tolerance(
     tiny_bundle: Path, eager: Captioner, photos: list[Image.Image], engine: str
 ) -> None:
     fast = captioner_with(tiny_bundle, engine)

@@ -2,6 +2,7 @@
 
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -10,6 +11,7 @@ from captioning.decoder import Decoder
 from captioning.encoder import Encoder
 from captioning.engines import cache, calibration
 from captioning.engines.base import Engine, StepDecoder
+from captioning.engines.bf16 import Bf16Encoder, has_bf16
 from captioning.engines.eager import eager_engine
 
 log = logging.getLogger(__name__)
@@ -18,6 +20,7 @@ log = logging.getLogger(__name__)
 RECIPES: dict[str, tuple[str, str]] = {
     "eager": ("torch", "torch"),
     "onnx": ("onnx", "onnx"),
+    "bf16": ("bf16", "onnx"),
     "int8": ("int8", "onnx"),
     "int8-full": ("int8", "int8"),
 }
@@ -48,17 +51,18 @@ def load_engine(
         return eager_engine(encoder, decoder)
     threads = threads or torch.get_num_threads()
     encoder_kind, step_kind = RECIPES[name]
-    from captioning.engines.onnx_runtime import OrtEncoder  # onnxruntime loads only if used
-
     folder = cache.cache_folder(bundle)
-    return Engine(
-        name,
-        OrtEncoder(
-            str(_encoder_file(folder, encoder, encoder_kind, calibration_data, calibration_count)),
-            threads,
-        ),
-        _step_decoder(folder, decoder, step_kind, threads),
-    )
+    encode: Callable[[torch.Tensor], torch.Tensor]
+    if encoder_kind == "bf16":
+        if not has_bf16():
+            log.warning("this CPU has no native bfloat16: the bf16 engine will be slow here")
+        encode = Bf16Encoder(encoder)
+    else:
+        from captioning.engines.onnx_runtime import OrtEncoder  # onnxruntime loads if used
+
+        path = _encoder_file(folder, encoder, encoder_kind, calibration_data, calibration_count)
+        encode = OrtEncoder(str(path), threads)
+    return Engine(name, encode, _step_decoder(folder, decoder, step_kind, threads))
 
 
 def _encoder_file(
