@@ -126,8 +126,8 @@ def run(args: argparse.Namespace) -> int:
                     args.model, name, args.users, args.per_user, images, args.threads,
                     args.service_batch,
                 )
-            except NoTestSupport as exc:
-                log.error("%s", exc)
+            except (NoTestSupport, AssertionError) as exc:  # the bot did not start, or no tests/
+                log.error("service benchmark with %s: %s", name, exc)
                 return 1
         print(service_report(services, args.service_batch, args.per_user))
     print(targets(figures, services))

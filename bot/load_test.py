@@ -103,8 +103,8 @@ def measure_service(
 
     figures = []
     with tempfile.TemporaryDirectory(prefix="captionbot-bench-") as workdir, FakeTelegram() as tg:
-        bot = BotProcess(
-            Path(workdir), tg, None, bundle, bot_environment(engine, threads, batch_size)
+        bot = BotProcess(  # the bot runs in `workdir`: the bundle's path must not be relative
+            Path(workdir), tg, None, bundle.resolve(), bot_environment(engine, threads, batch_size)
         )
         log.info("starting the bot with engine %s", engine)
         bot.start()
