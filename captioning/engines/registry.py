@@ -53,9 +53,10 @@ def load_engine(
     encoder_kind, step_kind = RECIPES[name]
     folder = cache.cache_folder(bundle)
     encode: Callable[[torch.Tensor], torch.Tensor]
+    if encoder_kind == "bf16" and not has_bf16():
+        log.warning("this CPU has no native bfloat16 (AVX-512 BF16): using the onnx engine")
+        return load_engine("onnx", bundle, encoder, decoder, threads)
     if encoder_kind == "bf16":
-        if not has_bf16():
-            log.warning("this CPU has no native bfloat16: the bf16 engine will be slow here")
         encode = Bf16Encoder(encoder)
     else:
         from captioning.engines.onnx_runtime import OrtEncoder  # onnxruntime loads if used
