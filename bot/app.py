@@ -69,28 +69,38 @@ def add_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("auto", group.auto))
     application.add_handler(CommandHandler("stats", admin.stats))
     application.add_handler(  # in a group, only administrators get to the /lang buttons
-        CallbackQueryHandler(group.guard_lang_button, pattern=language.CALLBACK_PATTERN),
-        group=-1)
-    application.add_handler(CallbackQueryHandler(
-        caption_buttons.attention, pattern=caption_buttons.ATTENTION_PATTERN))
-    application.add_handler(CallbackQueryHandler(
-        caption_buttons.alternatives, pattern=caption_buttons.ALTERNATIVES_PATTERN))
+        CallbackQueryHandler(group.guard_lang_button, pattern=language.CALLBACK_PATTERN), group=-1
+    )
+    application.add_handler(
+        CallbackQueryHandler(caption_buttons.attention, pattern=caption_buttons.ATTENTION_PATTERN)
+    )
+    application.add_handler(
+        CallbackQueryHandler(
+            caption_buttons.alternatives, pattern=caption_buttons.ALTERNATIVES_PATTERN
+        )
+    )
     application.add_handler(InlineQueryHandler(inline.inline_query))
     application.add_handler(
-        MessageHandler(groups & (filters.PHOTO | filters.Document.IMAGE), group.on_photo))
+        MessageHandler(groups & (filters.PHOTO | filters.Document.IMAGE), group.on_photo)
+    )
     application.add_handler(
-        CallbackQueryHandler(language.lang_button, pattern=language.CALLBACK_PATTERN))
+        CallbackQueryHandler(language.lang_button, pattern=language.CALLBACK_PATTERN)
+    )
     application.add_handler(
-        CallbackQueryHandler(history.history_page, pattern=history.CALLBACK_PATTERN))
+        CallbackQueryHandler(history.history_page, pattern=history.CALLBACK_PATTERN)
+    )
     application.add_handler(
-        CallbackQueryHandler(forget.forget_button, pattern=forget.CALLBACK_PATTERN))
+        CallbackQueryHandler(forget.forget_button, pattern=forget.CALLBACK_PATTERN)
+    )
     application.add_handler(MessageHandler(private_chat & filters.PHOTO, private.on_photo))
     application.add_handler(
-        MessageHandler(private_chat & filters.Document.ALL, private.on_document))
+        MessageHandler(private_chat & filters.Document.ALL, private.on_document)
+    )
     application.add_handler(MessageHandler(private_chat & filters.COMMAND, commands.unknown))
     application.add_handler(MessageHandler(private_chat & filters.TEXT, private.on_text))
     application.add_handler(
-        MessageHandler(private_chat & filters.ATTACHMENT, private.on_other_media))
+        MessageHandler(private_chat & filters.ATTACHMENT, private.on_other_media)
+    )
     application.add_error_handler(errors.log_error)
 
 
@@ -127,8 +137,9 @@ def build_application(settings: Settings, captioner: Captioner) -> Application:
     queue = CaptionQueue(sessions, settings.queue_size, settings.rate_limit_per_minute)
     translator = Translator(settings, sessions)
     typing = TypingIndicator(application.bot)
-    worker = CaptionWorker(application.bot, queue, sessions, captioner, translator, typing,
-                           settings)
+    worker = CaptionWorker(
+        application.bot, queue, sessions, captioner, translator, typing, settings
+    )
     application.bot_data[KEY] = Services(settings, sessions, queue, translator, typing, worker)
     add_handlers(application)
     return application
@@ -136,9 +147,10 @@ def build_application(settings: Settings, captioner: Captioner) -> Application:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--webhook", metavar="URL",
+        "--webhook",
+        metavar="URL",
         help="receive updates by webhook at this public HTTPS URL instead of long polling "
-             "(listens on WEBHOOK_LISTEN:WEBHOOK_PORT; the secret token is WEBHOOK_SECRET)",
+        "(listens on WEBHOOK_LISTEN:WEBHOOK_PORT; the secret token is WEBHOOK_SECRET)",
     )
 
 
@@ -156,8 +168,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         upgrade(settings.database_url)
     except SQLAlchemyError as exc:
-        log.error("DATABASE_URL=%s: cannot open or migrate the database: %s",
-                  settings.database_url, exc)
+        log.error(
+            "DATABASE_URL=%s: cannot open or migrate the database: %s", settings.database_url, exc
+        )
         return 2
     enable_heic()
     try:
@@ -169,12 +182,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         serve(application, settings, args.webhook or settings.webhook_url)
     except InvalidToken as exc:
-        log.error("TELEGRAM_BOT_TOKEN was refused by %s; check it with @BotFather (%s)",
-                  settings.telegram_base_url, type(exc).__name__)
+        log.error(
+            "TELEGRAM_BOT_TOKEN was refused by %s; check it with @BotFather (%s)",
+            settings.telegram_base_url,
+            type(exc).__name__,
+        )
         return 2
     except NetworkError as exc:
-        log.error("cannot reach the Bot API at TELEGRAM_BASE_URL=%s: %s",
-                  settings.telegram_base_url, exc)
+        log.error(
+            "cannot reach the Bot API at TELEGRAM_BASE_URL=%s: %s", settings.telegram_base_url, exc
+        )
         return 2
     return 0
 
@@ -195,5 +212,6 @@ def serve(application: Application, settings: Settings, webhook_url: str | None)
         )
     else:
         log.info("receiving updates by long polling")
-        application.run_polling(allowed_updates=Update.ALL_TYPES,
-                                bootstrap_retries=BOOTSTRAP_RETRIES)
+        application.run_polling(
+            allowed_updates=Update.ALL_TYPES, bootstrap_retries=BOOTSTRAP_RETRIES
+        )

@@ -57,9 +57,16 @@ class Ticket:
 
     @classmethod
     def of(cls, job: Job) -> "Ticket":
-        return cls(job.id, job.chat_id, job.user_id, job.message_id, job.file_id, job.attempts,
-                   job.caption if job.status == JobStatus.CAPTIONED else None,
-                   job.media_group_id)
+        return cls(
+            job.id,
+            job.chat_id,
+            job.user_id,
+            job.message_id,
+            job.file_id,
+            job.attempts,
+            job.caption if job.status == JobStatus.CAPTIONED else None,
+            job.media_group_id,
+        )
 
 
 class HasUser(Protocol):
@@ -117,12 +124,23 @@ class CaptionQueue:
             recent = jobs.received_since(session, request.user_id, utcnow() - RATE_WINDOW)
             if recent >= self.rate_limit_per_minute:
                 return Outcome.RATE_LIMITED
-            chats.remember(session, chat_id=request.chat_id, chat_type=request.chat_type,
-                           user_id=request.user_id, language_code=request.language_code)
-            job = jobs.add(session, chat_id=request.chat_id, user_id=request.user_id,
-                           message_id=request.message_id, file_id=request.file_id,
-                           file_unique_id=request.file_unique_id, file_kind=request.file_kind,
-                           media_group_id=request.media_group_id)
+            chats.remember(
+                session,
+                chat_id=request.chat_id,
+                chat_type=request.chat_type,
+                user_id=request.user_id,
+                language_code=request.language_code,
+            )
+            job = jobs.add(
+                session,
+                chat_id=request.chat_id,
+                user_id=request.user_id,
+                message_id=request.message_id,
+                file_id=request.file_id,
+                file_unique_id=request.file_unique_id,
+                file_kind=request.file_kind,
+                media_group_id=request.media_group_id,
+            )
             if job is None:
                 return Outcome.DUPLICATE
         self.wakeup.set()

@@ -221,7 +221,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "auto_off": {
         "en": "Done: I will only describe photos I am asked about (/caption or a mention).",
         "ru": "Готово: я буду описывать только те фото, о которых меня просят (/caption или "
-              "упоминание).",
+        "упоминание).",
     },
     "button_attention": {"en": "🔍 Where I looked", "ru": "🔍 Куда я смотрел"},
     "button_alternatives": {"en": "💬 Other captions", "ru": "💬 Другие подписи"},
@@ -278,8 +278,11 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-LANGUAGE_BUTTONS = {CaptionMode.EN: "English", CaptionMode.RU: "Русский",
-                    CaptionMode.BOTH: "English + Русский"}
+LANGUAGE_BUTTONS = {
+    CaptionMode.EN: "English",
+    CaptionMode.RU: "Русский",
+    CaptionMode.BOTH: "English + Русский",
+}
 
 
 def t(key: str, language: str, **values: object) -> str:

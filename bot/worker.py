@@ -181,16 +181,23 @@ class CaptionWorker:
             return
         started = asyncio.get_running_loop().time()
         results = await self._caption([image for _, image in images])
-        log.info("captioned %d photo(s) in %.2f s", len(images),
-                 asyncio.get_running_loop().time() - started)
+        log.info(
+            "captioned %d photo(s) in %.2f s",
+            len(images),
+            asyncio.get_running_loop().time() - started,
+        )
         for (ticket, _), result in zip(images, results, strict=True):
             if result is None:
                 await self._apologise(ticket, "caption_failed", "captioner failed")
                 continue
             with self.sessions.begin() as session:
                 kept = jobs.save_caption(
-                    session, ticket.id, caption=result.caption, score=result.score,
-                    words=result.words, alternatives=result.alternatives,
+                    session,
+                    ticket.id,
+                    caption=result.caption,
+                    score=result.score,
+                    words=result.words,
+                    alternatives=result.alternatives,
                     attention=result.attention,
                 )
             if kept:
@@ -241,10 +248,11 @@ class CaptionWorker:
 
     def _languages(self, ticket: Ticket) -> tuple[CaptionMode, str]:
         with self.sessions() as session:
-            chat_language, user_language = chats.languages(session, ticket.chat_id,
-                                                            ticket.user_id)
-        return (caption_mode(chat_language, user_language),
-                ui_language(chat_language, user_language))
+            chat_language, user_language = chats.languages(session, ticket.chat_id, ticket.user_id)
+        return (
+            caption_mode(chat_language, user_language),
+            ui_language(chat_language, user_language),
+        )
 
     def _deliver_later(self, ticket: Ticket, caption: str) -> None:
         """Send the reply in the background; until it is sent the worker does not take the job.
@@ -262,17 +270,24 @@ class CaptionWorker:
             album = albums.members(session, ticket.chat_id, ticket.album)
             if any(job.status in albums.UNCAPTIONED for job in album):
                 return []
-            return [(Ticket.of(job), job.caption) for job in album
-                    if job.status == JobStatus.CAPTIONED and job.caption is not None
-                    and job.id not in self._sending]
+            return [
+                (Ticket.of(job), job.caption)
+                for job in album
+                if job.status == JobStatus.CAPTIONED
+                and job.caption is not None
+                and job.id not in self._sending
+            ]
 
     async def _deliver(self, parts: list[tuple[Ticket, str]]) -> None:
         """One reply, to the first photo, captioning each of `parts` (one photo or an album)."""
         ids = {ticket.id for ticket, _ in parts}
         try:
             with self.sessions() as session:  # some user may have asked the bot to forget
-                parts = [(ticket, caption) for ticket, caption in parts
-                         if jobs.is_pending(session, ticket.id)]
+                parts = [
+                    (ticket, caption)
+                    for ticket, caption in parts
+                    if jobs.is_pending(session, ticket.id)
+                ]
             if not parts:
                 return
             first = parts[0][0]
@@ -283,12 +298,20 @@ class CaptionWorker:
             if len(parts) == 1:
                 text = caption_reply(parts[0][1], russians[0], mode, language)
             else:
-                text = album_reply([(caption, russian) for (_, caption), russian
-                                    in zip(parts, russians, strict=True)], mode, language)
+                text = album_reply(
+                    [
+                        (caption, russian)
+                        for (_, caption), russian in zip(parts, russians, strict=True)
+                    ],
+                    mode,
+                    language,
+                )
             keyboard = caption_keyboard([ticket.id for ticket, _ in parts], language)
             try:
                 message = await self.bot.send_message(
-                    first.chat_id, text, reply_parameters=self._reply_to(first),
+                    first.chat_id,
+                    text,
+                    reply_parameters=self._reply_to(first),
                     reply_markup=keyboard,
                 )
             except (BadRequest, Forbidden) as exc:
@@ -307,8 +330,11 @@ class CaptionWorker:
                         jobs.save_translation(session, ticket.id, russian)
                     elif mode != CaptionMode.EN:
                         jobs.note_translation_failure(session, ticket.id)
-            log.info("job(s) %s answered in chat %d", ", ".join(str(i) for i in sorted(ids)),
-                     first.chat_id)
+            log.info(
+                "job(s) %s answered in chat %d",
+                ", ".join(str(i) for i in sorted(ids)),
+                first.chat_id,
+            )
         finally:
             self._sending.difference_update(ids)
 

@@ -51,9 +51,15 @@ def sessions(tmp_path: Path) -> sessionmaker[Session]:
 
 
 def photo(user_id: int, message_id: int) -> PhotoRequest:
-    return PhotoRequest(chat_id=user_id, chat_type="private", user_id=user_id,
-                        language_code="en", message_id=message_id,
-                        file_id=f"f{user_id}-{message_id}", file_unique_id=f"u{message_id}")
+    return PhotoRequest(
+        chat_id=user_id,
+        chat_type="private",
+        user_id=user_id,
+        language_code="en",
+        message_id=message_id,
+        file_id=f"f{user_id}-{message_id}",
+        file_unique_id=f"u{message_id}",
+    )
 
 
 async def test_submit_accepts_once_and_wakes(sessions: sessionmaker[Session]) -> None:

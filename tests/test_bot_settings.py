@@ -9,9 +9,22 @@ from pydantic import ValidationError
 from bot.cli import main
 from bot.settings import Settings, describe_error
 
-ENV_PREFIXES = ("TELEGRAM_", "DATABASE_", "MODEL_", "TRANSLATION_", "WEBHOOK_", "BATCH_",
-                "QUEUE_", "RATE_", "ADMIN_", "BEAM_", "MAX_FILE", "GOOGLE_", "MYMEMORY_",
-                "LIBRETRANSLATE_")
+ENV_PREFIXES = (
+    "TELEGRAM_",
+    "DATABASE_",
+    "MODEL_",
+    "TRANSLATION_",
+    "WEBHOOK_",
+    "BATCH_",
+    "QUEUE_",
+    "RATE_",
+    "ADMIN_",
+    "BEAM_",
+    "MAX_FILE",
+    "GOOGLE_",
+    "MYMEMORY_",
+    "LIBRETRANSLATE_",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -48,8 +61,14 @@ def test_lists_and_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("BATCH_SIZE", "many"), ("BATCH_SIZE", "0"), ("TRANSLATION_BACKENDS", "google,bing"),
-     ("ADMIN_IDS", "alice"), ("TRANSLATION_TIMEOUT_S", "-1"), ("DATABASE_URL", "data.db")],
+    [
+        ("BATCH_SIZE", "many"),
+        ("BATCH_SIZE", "0"),
+        ("TRANSLATION_BACKENDS", "google,bing"),
+        ("ADMIN_IDS", "alice"),
+        ("TRANSLATION_TIMEOUT_S", "-1"),
+        ("DATABASE_URL", "data.db"),
+    ],
 )
 def test_bad_value_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)

@@ -29,10 +29,17 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 
 def add_job(session: Session, user_id: int, message_id: int, chat_id: int | None = None) -> Job:
     chat_id = chat_id or user_id
-    chats.remember(session, chat_id=chat_id, chat_type="private", user_id=user_id,
-                   language_code="en")
-    job = jobs.add(session, chat_id=chat_id, user_id=user_id, message_id=message_id,
-                   file_id=f"file-{message_id}", file_unique_id=f"u-{message_id}")
+    chats.remember(
+        session, chat_id=chat_id, chat_type="private", user_id=user_id, language_code="en"
+    )
+    job = jobs.add(
+        session,
+        chat_id=chat_id,
+        user_id=user_id,
+        message_id=message_id,
+        file_id=f"file-{message_id}",
+        file_unique_id=f"u-{message_id}",
+    )
     assert job is not None
     return job
 
@@ -49,8 +56,9 @@ def test_migrations_match_models_and_wal(engine: Engine, tmp_path: Path) -> None
 def test_same_message_is_one_job(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         add_job(session, user_id=1, message_id=10)
-        again = jobs.add(session, chat_id=1, user_id=1, message_id=10, file_id="x",
-                         file_unique_id="y")
+        again = jobs.add(
+            session, chat_id=1, user_id=1, message_id=10, file_id="x", file_unique_id="y"
+        )
         assert again is None
         add_job(session, user_id=1, message_id=11)  # the transaction goes on after the refusal
     with sessions() as session:
@@ -87,11 +95,24 @@ def test_caption_round_trip_and_done(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         job = add_job(session, 1, 1)
     with sessions.begin() as session:
-        assert jobs.save_caption(session, job.id, caption="a dog runs", score=-0.5,
-                                 words=["a", "dog", "runs"],
-                                 alternatives=[("a dog", -0.7)], attention=attention)
-        assert not jobs.save_caption(session, job.id + 100, caption="x", score=0.0, words=["x"],
-                                     alternatives=[], attention=attention[:1])
+        assert jobs.save_caption(
+            session,
+            job.id,
+            caption="a dog runs",
+            score=-0.5,
+            words=["a", "dog", "runs"],
+            alternatives=[("a dog", -0.7)],
+            attention=attention,
+        )
+        assert not jobs.save_caption(
+            session,
+            job.id + 100,
+            caption="x",
+            score=0.0,
+            words=["x"],
+            alternatives=[],
+            attention=attention[:1],
+        )
     with sessions.begin() as session:
         stored = session.get(Job, job.id)
         assert stored is not None
@@ -118,8 +139,15 @@ def test_history_is_newest_first_per_user_and_chat(sessions: sessionmaker[Sessio
         for message_id in range(1, 8):
             job = add_job(session, 1, message_id)
             job.received_at = utcnow() + timedelta(seconds=message_id)
-            jobs.save_caption(session, job.id, caption=f"photo {message_id}", score=0.0,
-                              words=["photo"], alternatives=[], attention=np.zeros((1, 7, 7)))
+            jobs.save_caption(
+                session,
+                job.id,
+                caption=f"photo {message_id}",
+                score=0.0,
+                words=["photo"],
+                alternatives=[],
+                attention=np.zeros((1, 7, 7)),
+            )
             jobs.finish(session, job.id, 100 + message_id)
         add_job(session, 1, 50)  # not answered yet: not in the history
         other = add_job(session, 2, 1)  # someone else

@@ -81,9 +81,7 @@ async def test_falls_back_to_mymemory(
 async def test_libre_backend(fake: FakeTranslate, sessions: sessionmaker[Session]) -> None:
     service = translator(fake, sessions, translation_backends="libre")
     assert await service.translate("a man", "ru") == expected("a man")
-    assert [(r.backend, r.source, r.target) for r in fake.requests_for()] == [
-        ("libre", "en", "ru")
-    ]
+    assert [(r.backend, r.source, r.target) for r in fake.requests_for()] == [("libre", "en", "ru")]
 
 
 async def test_every_backend_failing_gives_none_and_a_note(

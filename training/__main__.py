@@ -97,13 +97,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--beam", type=int, default=5)
     p.add_argument("--max-length", type=int, default=30)
     p.add_argument(
-        "--engine", type=lambda text: [e.strip() for e in text.split(",") if e.strip()],
-        default=None, metavar="NAME[,NAME...]",
+        "--engine",
+        type=lambda text: [e.strip() for e in text.split(",") if e.strip()],
+        default=None,
+        metavar="NAME[,NAME...]",
         help="instead: caption the split's photos with the whole Captioner on these engines "
-             "(e.g. eager,int8) and compare BLEU-4 with eager's",
+        "(e.g. eager,int8) and compare BLEU-4 with eager's",
     )
-    p.add_argument("--model", type=Path, default=Path("model_weights/flickr8k"),
-                   help="with --engine: the model bundle")
+    p.add_argument(
+        "--model",
+        type=Path,
+        default=Path("model_weights/flickr8k"),
+        help="with --engine: the model bundle",
+    )
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="with --engine: Flickr8k")
     p.add_argument("--limit", type=int, default=None, help="with --engine: first N photos only")
     p.set_defaults(func=cmd_evaluate)

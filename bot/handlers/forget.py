@@ -20,10 +20,18 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is None:
         return
     language = language_for(update, context)
-    buttons = InlineKeyboardMarkup([[
-        InlineKeyboardButton(t("forget_yes", language), callback_data=f"forget:{user.id}:yes"),
-        InlineKeyboardButton(t("forget_no", language), callback_data=f"forget:{user.id}:no"),
-    ]])
+    buttons = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t("forget_yes", language), callback_data=f"forget:{user.id}:yes"
+                ),
+                InlineKeyboardButton(
+                    t("forget_no", language), callback_data=f"forget:{user.id}:no"
+                ),
+            ]
+        ]
+    )
     await reply(update, context, "forget_confirm", markup=buttons)
 
 

@@ -28,11 +28,17 @@ def page_text(items: list[Job], page: int, pages: int, language: str) -> str:
 def page_buttons(user_id: int, page: int, pages: int, language: str) -> InlineKeyboardMarkup | None:
     row = []
     if page > 0:
-        row.append(InlineKeyboardButton(t("history_newer", language),
-                                        callback_data=f"history:{user_id}:{page - 1}"))
+        row.append(
+            InlineKeyboardButton(
+                t("history_newer", language), callback_data=f"history:{user_id}:{page - 1}"
+            )
+        )
     if page + 1 < pages:
-        row.append(InlineKeyboardButton(t("history_older", language),
-                                        callback_data=f"history:{user_id}:{page + 1}"))
+        row.append(
+            InlineKeyboardButton(
+                t("history_older", language), callback_data=f"history:{user_id}:{page + 1}"
+            )
+        )
     return InlineKeyboardMarkup([row]) if row else None
 
 
@@ -49,8 +55,11 @@ def render(
             return t("history_empty", language), None
         pages = math.ceil(total / PAGE_SIZE)
         page = min(max(page, 0), pages - 1)
-        items = list(jobs.history(session, chat_id=chat.id, user_id=user_id,
-                                  offset=page * PAGE_SIZE, limit=PAGE_SIZE))
+        items = list(
+            jobs.history(
+                session, chat_id=chat.id, user_id=user_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+            )
+        )
     return page_text(items, page, pages, language), page_buttons(user_id, page, pages, language)
 
 

@@ -18,10 +18,12 @@ CALLBACK_PATTERN = r"^lang:(en|ru|both)$"
 
 
 def language_buttons() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([
-        [InlineKeyboardButton(label, callback_data=f"{CALLBACK_PREFIX}{mode.value}")]
-        for mode, label in LANGUAGE_BUTTONS.items()
-    ])
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=f"{CALLBACK_PREFIX}{mode.value}")]
+            for mode, label in LANGUAGE_BUTTONS.items()
+        ]
+    )
 
 
 def store(update: Update, context: ContextTypes.DEFAULT_TYPE, mode: CaptionMode) -> str:

@@ -65,20 +65,23 @@ async def submit(
     svc = services(context)
     if file_size is not None and file_size > svc.settings.max_file_bytes:
         log.info("chat %d: file of %d bytes is over the limit", message.chat_id, file_size)
-        await reply(update, context, "too_big",
-                    limit_mb=svc.settings.max_file_bytes // (1024 * 1024))
+        await reply(
+            update, context, "too_big", limit_mb=svc.settings.max_file_bytes // (1024 * 1024)
+        )
         return
-    outcome = svc.queue.submit(PhotoRequest(
-        chat_id=message.chat_id,
-        chat_type=message.chat.type,
-        user_id=user.id,
-        language_code=user_language_code(update),
-        message_id=target.message_id,
-        file_id=file_id,
-        file_unique_id=file_unique_id,
-        file_kind="document" if target.document else "photo",
-        media_group_id=target.media_group_id,
-    ))
+    outcome = svc.queue.submit(
+        PhotoRequest(
+            chat_id=message.chat_id,
+            chat_type=message.chat.type,
+            user_id=user.id,
+            language_code=user_language_code(update),
+            message_id=target.message_id,
+            file_id=file_id,
+            file_unique_id=file_unique_id,
+            file_kind="document" if target.document else "photo",
+            media_group_id=target.media_group_id,
+        )
+    )
     log.info("chat %d message %d: %s", message.chat_id, target.message_id, outcome)
     if outcome == Outcome.ACCEPTED:
         await svc.typing.show(message.chat_id)

@@ -8,7 +8,7 @@ from bot.texts import t, ui_language
 
 
 def language_for(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    """"en" or "ru": the chat's /lang choice, else the user's Telegram language."""
+    """ "en" or "ru": the chat's /lang choice, else the user's Telegram language."""
     chat = update.effective_chat
     chosen = services(context).chat_language(chat.id) if chat else None
     return ui_language(chosen, user_language_code(update))

@@ -63,9 +63,21 @@ def ready(session: Session, now: datetime) -> Sequence[Job]:
     rest of their album)."""
     query = (
         select(Job)
-        .options(load_only(Job.id, Job.chat_id, Job.user_id, Job.message_id, Job.file_id,
-                           Job.status, Job.attempts, Job.caption, Job.started_at,
-                           Job.media_group_id, Job.received_at))
+        .options(
+            load_only(
+                Job.id,
+                Job.chat_id,
+                Job.user_id,
+                Job.message_id,
+                Job.file_id,
+                Job.status,
+                Job.attempts,
+                Job.caption,
+                Job.started_at,
+                Job.media_group_id,
+                Job.received_at,
+            )
+        )
         .where(
             Job.status.in_((JobStatus.QUEUED, JobStatus.CAPTIONED)),
             or_(Job.retry_at.is_(None), Job.retry_at <= now),

@@ -18,8 +18,9 @@ def store(
     session: Session, text: str, source: str, target: str, translated: str, backend: str
 ) -> None:
     """Cache a translation (a concurrent identical one is kept instead)."""
-    row = Translation(text=text, source=source, target=target, translated=translated,
-                      backend=backend)
+    row = Translation(
+        text=text, source=source, target=target, translated=translated, backend=backend
+    )
     try:
         with session.begin_nested():
             session.add(row)
