@@ -62,6 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     default_engine = Settings.model_fields["engine"].default
     parser.add_argument("--model", type=Path, default=DEFAULT_BUNDLE, help="model bundle folder")
     parser.add_argument("--photos", type=int, default=32, help="photos to time the model on")
+    parser.add_argument("--beam", type=int, default=Settings.model_fields["beam_size"].default,
+                        help="beam size for the model alone (default: the bot's BEAM_SIZE)")
     parser.add_argument(
         "--data", type=Path, default=calibration.DEFAULT_DATA,
         help="Flickr8k folder: its dev photos are used (generated photos when it is absent)",
@@ -99,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         log.error("%s", exc)
         return 2
     d = config["decoding"]
-    decoding = Decoding(vocab, d["beam_size"], d["max_length"], d["length_penalty"])
+    decoding = Decoding(vocab, args.beam, d["max_length"], d["length_penalty"])
     images, source = bench_photos(args.data, args.photos)
     print(describe_machine(args.threads))
     print(f"model: {args.model}, beam {decoding.beam_size}; photos: {source}\n")

@@ -63,7 +63,7 @@ def evaluate_engines(
         log.info("%s: BLEU-1..4 %s in %.0f s", engine, " ".join(f"{s:.4f}" for s in scores),
                  seconds)
     ok = True
-    lines = [f"{split} split, {len(paths)} photos, bundle {bundle}"]
+    lines = [f"{split} split, {len(paths)} photos, bundle {bundle}, beam {beam or 'of the bundle'}"]
     for engine, result in results.items():
         line = f"{engine:<10} BLEU-4 {result['BLEU'][3]:.4f}  ({result['seconds']:.0f} s)"
         if "eager" in results and engine != "eager":
