@@ -37,6 +37,8 @@ COPY model_weights/ model_weights/
 RUN test -f model_weights/flickr8k/config.json \
     || { echo "model_weights/flickr8k/ is missing: make train, or copy a bundle in" >&2; exit 1; }
 RUN captionbot weights
+# The ONNX files the float engines use, built now: at run time /app is read-only to the bot's user.
+RUN captionbot engines onnx bf16
 
 
 FROM python:3.11-slim
