@@ -62,30 +62,51 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     default_engine = Settings.model_fields["engine"].default
     parser.add_argument("--model", type=Path, default=DEFAULT_BUNDLE, help="model bundle folder")
     parser.add_argument("--photos", type=int, default=32, help="photos to time the model on")
-    parser.add_argument("--beam", type=int, default=Settings.model_fields["beam_size"].default,
-                        help="beam size for the model alone (default: the bot's BEAM_SIZE)")
     parser.add_argument(
-        "--data", type=Path, default=calibration.DEFAULT_DATA,
+        "--beam",
+        type=int,
+        default=Settings.model_fields["beam_size"].default,
+        help="beam size for the model alone (default: the bot's BEAM_SIZE)",
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=calibration.DEFAULT_DATA,
         help="Flickr8k folder: its dev photos are used (generated photos when it is absent)",
     )
-    parser.add_argument("--engines", type=_engines, default=list(ENGINES),
-                        help=f"engines to time, comma-separated (default: {','.join(ENGINES)})")
+    parser.add_argument(
+        "--engines",
+        type=_engines,
+        default=list(ENGINES),
+        help=f"engines to time, comma-separated (default: {','.join(ENGINES)})",
+    )
     parser.add_argument("--batch-sizes", type=_ints, default=[1, 4, 16])
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
-                        help="CPU threads for torch and ONNX Runtime (default: all cores)")
-    parser.add_argument("--users", type=_ints, default=[1, 8, 64],
-                        help="simulated users for the service benchmark")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="CPU threads for torch and ONNX Runtime (default: all cores)",
+    )
+    parser.add_argument(
+        "--users", type=_ints, default=[1, 8, 64], help="simulated users for the service benchmark"
+    )
     parser.add_argument("--per-user", type=int, default=4, help="photos each user sends")
     parser.add_argument(
-        "--service-engines", type=_engines, default=sorted({"eager", default_engine}),
+        "--service-engines",
+        type=_engines,
+        default=sorted({"eager", default_engine}),
         help=f"engines the bot is run with (default: eager and the bot's, {default_engine})",
     )
-    parser.add_argument("--service-batch", type=int,
-                        default=Settings.model_fields["batch_size"].default,
-                        help="the bot's BATCH_SIZE during the service benchmark")
+    parser.add_argument(
+        "--service-batch",
+        type=int,
+        default=Settings.model_fields["batch_size"].default,
+        help="the bot's BATCH_SIZE during the service benchmark",
+    )
     parser.add_argument("--no-service", action="store_true", help="time the model only")
     parser.add_argument(
-        "--quick", action="store_true",
+        "--quick",
+        action="store_true",
         help="tiny sizes, for a smoke test: 4 photos, batch 1 and 2, 1 and 2 users, 1 photo each",
     )
 
@@ -125,7 +146,12 @@ def run(args: argparse.Namespace) -> int:
         for name in args.service_engines:
             try:
                 services += measure_service(
-                    args.model, name, args.users, args.per_user, images, args.threads,
+                    args.model,
+                    name,
+                    args.users,
+                    args.per_user,
+                    images,
+                    args.threads,
                     args.service_batch,
                 )
             except (NoTestSupport, AssertionError) as exc:  # the bot did not start, or no tests/
@@ -203,9 +229,7 @@ def model_report(figures: list[EngineFigures], batch_sizes: list[int]) -> str:
             for p in ("encoder", "decoder", "total")
         )
         speed = base_ms / f.latency["total"].median_ms
-        lines.append(
-            f"{f.engine:<10}{cells}{speed:>8.1f}x{f'{same}/{len(base.captions)}':>15}"
-        )
+        lines.append(f"{f.engine:<10}{cells}{speed:>8.1f}x{f'{same}/{len(base.captions)}':>15}")
     return "\n".join(lines) + "\n"
 
 
@@ -242,12 +266,16 @@ def targets(figures: list[EngineFigures], services: list[ServiceFigures]) -> str
     def check(ok: bool, text: str) -> None:
         lines.append(f"[{'met' if ok else 'not met'}] {text}")
 
-    check(best_rate >= TARGET_SPEEDUP * base,
-          f"model throughput >= {TARGET_SPEEDUP:.0f}x eager batch 1: "
-          f"{best_rate / base:.1f}x ({best_rate_at})")
-    check(best_ms < TARGET_LATENCY_MS,
-          f"one-photo latency median < {TARGET_LATENCY_MS:.0f} ms: "
-          f"{best_ms:.1f} ms ({best_ms_engine})")
+    check(
+        best_rate >= TARGET_SPEEDUP * base,
+        f"model throughput >= {TARGET_SPEEDUP:.0f}x eager batch 1: "
+        f"{best_rate / base:.1f}x ({best_rate_at})",
+    )
+    check(
+        best_ms < TARGET_LATENCY_MS,
+        f"one-photo latency median < {TARGET_LATENCY_MS:.0f} ms: "
+        f"{best_ms:.1f} ms ({best_ms_engine})",
+    )
     for s in services:
         if s.users == TARGET_SERVICE_USERS:
             check(
@@ -260,6 +288,9 @@ def targets(figures: list[EngineFigures], services: list[ServiceFigures]) -> str
             )
     for s in services:
         if s.lost or s.duplicated or s.refused:
-            check(False, f"{s.engine}, {s.users} users: {s.lost} lost, {s.duplicated} "
-                         f"duplicated, {s.refused} refused of {s.sent}")
+            check(
+                False,
+                f"{s.engine}, {s.users} users: {s.lost} lost, {s.duplicated} "
+                f"duplicated, {s.refused} refused of {s.sent}",
+            )
     return "\n".join(lines)

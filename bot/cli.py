@@ -67,7 +67,12 @@ def add_engines(sub: argparse._SubParsersAction) -> None:
 
 # Each entry adds one subcommand; later features add theirs here.
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    add_caption, add_weights, add_run, add_db, add_health, add_bench,
+    add_caption,
+    add_weights,
+    add_run,
+    add_db,
+    add_health,
+    add_bench,
     add_engines,
 ]
 

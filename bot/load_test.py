@@ -165,6 +165,13 @@ def _load(
         else:
             answered += 1
     return ServiceFigures(
-        engine, users, len(sent), answered, refused, lost, duplicated, seconds,
+        engine,
+        users,
+        len(sent),
+        answered,
+        refused,
+        lost,
+        duplicated,
+        seconds,
         latency(latencies) if latencies else Latency(float("nan"), float("nan")),
     )

@@ -15,10 +15,21 @@ def test_engines_compared_on_the_photos(tmp_path: Path, tiny_bundle: Path) -> No
     torch.set_num_threads(1)
     data = make_dataset(tmp_path / "flickr8k", photos_per_split=3)
     work = tmp_path / "work"
-    training_main([
-        "evaluate", "--engine", "eager,onnx", "--model", str(tiny_bundle), "--data", str(data),
-        "--work", str(work), "--split", "dev",
-    ])
+    training_main(
+        [
+            "evaluate",
+            "--engine",
+            "eager,onnx",
+            "--model",
+            str(tiny_bundle),
+            "--data",
+            str(data),
+            "--work",
+            str(work),
+            "--split",
+            "dev",
+        ]
+    )
     report = json.loads((work / "reports" / "dev_engines.json").read_text())
     engines = report["engines"]
     assert list(engines) == ["eager", "onnx"]
@@ -31,7 +42,16 @@ def test_engines_compared_on_the_photos(tmp_path: Path, tiny_bundle: Path) -> No
 def test_an_unknown_engine_is_refused(tmp_path: Path, tiny_bundle: Path) -> None:
     data = make_dataset(tmp_path / "flickr8k", photos_per_split=1)
     with pytest.raises(ValueError, match="unknown engine"):
-        training_main([
-            "evaluate", "--engine", "warp", "--model", str(tiny_bundle), "--data", str(data),
-            "--work", str(tmp_path / "work"),
-        ])
+        training_main(
+            [
+                "evaluate",
+                "--engine",
+                "warp",
+                "--model",
+                str(tiny_bundle),
+                "--data",
+                str(data),
+                "--work",
+                str(tmp_path / "work"),
+            ]
+        )

@@ -51,11 +51,13 @@ def eager(tiny_bundle: Path) -> Captioner:
 def captioner_with(bundle: Path, engine: str) -> Captioner:
     """A Captioner on `engine`, its int8 encoder calibrated on 4 generated photos (quick)."""
     encoder, decoder, vocab, config = load_bundle(bundle)
-    runtime = load_engine(engine, bundle, encoder, decoder, calibration_data=None,
-                          calibration_count=4)
+    runtime = load_engine(
+        engine, bundle, encoder, decoder, calibration_data=None, calibration_count=4
+    )
     d = config["decoding"]
-    return Captioner(encoder, decoder, vocab, d["beam_size"], d["max_length"],
-                     d["length_penalty"], runtime)
+    return Captioner(
+        encoder, decoder, vocab, d["beam_size"], d["max_length"], d["length_penalty"], runtime
+    )
 
 
 def eager_score(captioner: Captioner, feats: torch.Tensor, words: list[str]) -> float:
@@ -123,8 +125,9 @@ def test_int8_encoder_keeps_the_real_features(tmp_path: Path, tiny_bundle: Path)
     encoder = Encoder()
     encoder.load_trunk(load_file(str(WEIGHTS)))
     decoder = load_bundle(tiny_bundle)[1]
-    engine = load_engine("int8", tmp_path, encoder, decoder, calibration_data=None,
-                         calibration_count=8)
+    engine = load_engine(
+        "int8", tmp_path, encoder, decoder, calibration_data=None, calibration_count=8
+    )
     rng = np.random.default_rng(5)
     pixels = preprocessing.batch([scene(7), scene(8), generated_photo(rng)])
     with torch.inference_mode():

@@ -60,20 +60,25 @@ def evaluate_engines(
             "seconds": round(seconds, 1),
             "captions": captions,
         }
-        log.info("%s: BLEU-1..4 %s in %.0f s", engine, " ".join(f"{s:.4f}" for s in scores),
-                 seconds)
+        log.info(
+            "%s: BLEU-1..4 %s in %.0f s", engine, " ".join(f"{s:.4f}" for s in scores), seconds
+        )
     ok = True
     lines = [f"{split} split, {len(paths)} photos, bundle {bundle}, beam {beam or 'of the bundle'}"]
     for engine, result in results.items():
         line = f"{engine:<10} BLEU-4 {result['BLEU'][3]:.4f}  ({result['seconds']:.0f} s)"
         if "eager" in results and engine != "eager":
             delta = result["BLEU"][3] - results["eager"]["BLEU"][3]
-            same = sum(a == b for a, b in zip(result["captions"], results["eager"]["captions"],
-                                                strict=True))
+            same = sum(
+                a == b
+                for a, b in zip(result["captions"], results["eager"]["captions"], strict=True)
+            )
             within = abs(delta) <= TOLERANCE
             ok &= within
-            line += (f"  {delta:+.4f} vs eager ({'within' if within else 'OUTSIDE'} "
-                     f"{TOLERANCE}); {same}/{len(paths)} captions the same")
+            line += (
+                f"  {delta:+.4f} vs eager ({'within' if within else 'OUTSIDE'} "
+                f"{TOLERANCE}); {same}/{len(paths)} captions the same"
+            )
         lines.append(line)
     summary = "\n".join(lines)
     log.info("engines compared:\n%s", summary)

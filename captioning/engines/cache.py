@@ -45,9 +45,7 @@ def cache_folder(bundle: Path) -> Path:
     return fallback
 
 
-def cached(
-    folder: Path, name: str, stamp: dict[str, Any], build: Callable[[Path], None]
-) -> Path:
+def cached(folder: Path, name: str, stamp: dict[str, Any], build: Callable[[Path], None]) -> Path:
     """`folder/name`, built by `build(path)` unless it is there with the same fingerprint."""
     target = folder / name
     meta = folder / f"{name}.json"

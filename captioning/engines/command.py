@@ -18,12 +18,21 @@ log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("engines", nargs="*", metavar="ENGINE",
-                        help=f"engines to build (default: all of {', '.join(ENGINES)})")
-    parser.add_argument("--model", type=Path, default=Path("model_weights/flickr8k"),
-                        help="model bundle folder")
-    parser.add_argument("--data", type=Path, default=calibration.DEFAULT_DATA,
-                        help="Flickr8k folder whose training photos calibrate int8")
+    parser.add_argument(
+        "engines",
+        nargs="*",
+        metavar="ENGINE",
+        help=f"engines to build (default: all of {', '.join(ENGINES)})",
+    )
+    parser.add_argument(
+        "--model", type=Path, default=Path("model_weights/flickr8k"), help="model bundle folder"
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=calibration.DEFAULT_DATA,
+        help="Flickr8k folder whose training photos calibrate int8",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

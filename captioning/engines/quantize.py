@@ -73,6 +73,4 @@ def quantize_encoder(fp32: Path, target: Path, photos: torch.Tensor) -> None:
 
 def quantize_step(fp32: Path, target: Path) -> None:
     with _quiet():
-        quantize_dynamic(
-            str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True
-        )
+        quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True)

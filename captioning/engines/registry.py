@@ -1,6 +1,5 @@
 """Engines by name: build (or find in the cache) what each one needs, and put it together."""
 
-
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -66,9 +65,7 @@ def load_engine(
     return Engine(name, encode, _step_decoder(folder, decoder, step_kind, threads))
 
 
-def _encoder_file(
-    folder: Path, encoder: Encoder, kind: str, data: Path | None, count: int
-) -> Path:
+def _encoder_file(folder: Path, encoder: Encoder, kind: str, data: Path | None, count: int) -> Path:
     from captioning.engines import onnx_export, quantize
 
     stamp = cache.fingerprint(encoder, opset=onnx_export.OPSET)
@@ -110,4 +107,3 @@ def _step_decoder(folder: Path, decoder: Decoder, kind: str, threads: int) -> St
         lambda path: quantize.quantize_step(fp32, path),
     )
     return OrtStepDecoder(str(int8), decoder, threads)
-

@@ -31,11 +31,25 @@ def test_bench_quick_reports_engines_and_the_service(tmp_path: Path, tiny_bundle
     env["OMP_NUM_THREADS"] = "1"
     run = subprocess.run(
         [
-            *captionbot_command(), "bench", "--quick", "--model", str(tiny_bundle),
-            "--threads", "1", "--engines", "eager,onnx", "--service-engines", "onnx",
-            "--data", str(tmp_path / "no-flickr8k"),
+            *captionbot_command(),
+            "bench",
+            "--quick",
+            "--model",
+            str(tiny_bundle),
+            "--threads",
+            "1",
+            "--engines",
+            "eager,onnx",
+            "--service-engines",
+            "onnx",
+            "--data",
+            str(tmp_path / "no-flickr8k"),
         ],
-        capture_output=True, text=True, timeout=900, cwd=tmp_path, env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp_path,
+        env=env,
     )
     assert run.returncode == 0, run.stdout + run.stderr[-5000:]
     out = run.stdout
@@ -44,7 +58,10 @@ def test_bench_quick_reports_engines_and_the_service(tmp_path: Path, tiny_bundle
 
     throughput = section(out, "throughput")
     assert [(row[0], row[1]) for row in throughput] == [
-        ("eager", "1"), ("eager", "2"), ("onnx", "1"), ("onnx", "2")
+        ("eager", "1"),
+        ("eager", "2"),
+        ("onnx", "1"),
+        ("onnx", "2"),
     ]
     assert throughput[0][-1] == "1.0x"  # the baseline against itself
     assert all(float(value) > 0 for row in throughput for value in row[2:5])
