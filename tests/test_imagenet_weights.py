@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from captioning.encoder import Classifier, Encoder
-from captioning.imagenet_weights import imagenet_labels, load_state, torch_prefix
+from captioning.imagenet_weights import imagenet_labels, load_state, state_digest, torch_prefix
 from captioning.preprocessing import batch
 
 WEIGHTS = Path(__file__).parent.parent / "model_weights" / "resnet50_imagenet.safetensors"
@@ -54,3 +54,12 @@ def test_encoder_features_are_the_classifier_trunk() -> None:
         logits = classifier.net.fc(feats.mean(1))
         assert feats.shape == (1, 49, 2048)
         assert torch.allclose(logits, classifier(x), atol=1e-3)
+
+
+def test_state_digest_depends_on_values_not_on_order() -> None:
+    a = {"x": torch.zeros(2, 3), "y": torch.arange(4)}
+    b = {"y": torch.arange(4), "x": torch.zeros(2, 3)}
+    assert state_digest(a) == state_digest(b)
+    b["x"] = b["x"].clone()
+    b["x"][0, 0] = 1e-7
+    assert state_digest(a) != state_digest(b)
