@@ -20,7 +20,6 @@ import io
 import itertools
 import json
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +29,7 @@ from typing import Any, TypeVar, cast
 from aiohttp import ClientSession, ClientTimeout, web
 from PIL import Image
 
+from tests.loopback_server import LoopbackServer
 from tests.telegram_formatting import EntityParseError, plain_text
 
 log = logging.getLogger(__name__)
@@ -228,10 +228,13 @@ class _Poller:
     superseded: bool = False
 
 
-class FakeTelegram:
+class FakeTelegram(LoopbackServer):
     """The fake Bot API server and its test-facing controls; use as a context manager."""
 
+    thread_name = "fake-telegram"
+
     def __init__(self, token: str = TOKEN, bot_username: str = "captioner_test_bot") -> None:
+        super().__init__()
         self.token = token
         bot_id = int(token.split(":", 1)[0])
         self.bot_user = FakeUser(bot_id, "Caption Bot", bot_username, None, is_bot=True)
@@ -265,21 +268,10 @@ class FakeTelegram:
         self.downloads: list[str] = []
         self.dropped_updates: list[dict[str, Any]] = []
         self.dropped_calls: list[Call] = []  # held requests whose client went away
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
         self._stopping: asyncio.Event | None = None
-        self.port = 0
 
     # ----------------------------------------------------------------------------------------
     # Server lifecycle
-
-    def __enter__(self) -> FakeTelegram:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
@@ -291,50 +283,17 @@ class FakeTelegram:
         """For TELEGRAM_BASE_FILE_URL."""
         return f"http://127.0.0.1:{self.port}/file/bot"
 
-    def start(self) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        started = threading.Event()
-        self._thread = threading.Thread(
-            target=self._serve, args=(sock, started), name="fake-telegram", daemon=True
-        )
-        self._thread.start()
-        if not started.wait(10):
-            raise RuntimeError("the fake Telegram server did not start")
-
-    def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(15)
-        thread.join(15)
-        self._loop = None
-        self._thread = None
-
-    def _serve(self, sock: socket.socket, started: threading.Event) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
+    def make_app(self) -> web.Application:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_download)
-        self._runner = web.AppRunner(app, shutdown_timeout=1, handle_signals=False)
+        return app
+
+    def on_loop_start(self) -> None:
         self._stopping = asyncio.Event()
 
-        async def begin() -> None:
-            assert self._runner is not None
-            await self._runner.setup()
-            await web.SockSite(self._runner, sock).start()
-
-        loop.run_until_complete(begin())
-        started.set()
-        loop.run_forever()
-        loop.close()
-
-    async def _shutdown(self) -> None:
-        assert self._stopping is not None and self._runner is not None
+    async def on_stop(self) -> None:
+        assert self._stopping is not None
         self._stopping.set()
         with self._lock:
             for poller in self._pollers:
@@ -345,8 +304,6 @@ class FakeTelegram:
             self._webhook_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._webhook_task
-        await self._runner.cleanup()
-        asyncio.get_running_loop().call_soon(asyncio.get_running_loop().stop)
 
     def _call_in_loop(self, fn: Callable[[], None]) -> None:
         if self._loop is not None:

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import html
-import socket
 import threading
 from dataclasses import dataclass
 from typing import Literal
 
 from aiohttp import web
+
+from tests.loopback_server import LoopbackServer
 
 Backend = Literal["google", "mymemory", "libre"]
 Mode = Literal["ok", "fail", "429", "hang", "garbage"]
@@ -72,26 +73,18 @@ class TranslateRequest:
     target: str
 
 
-class FakeTranslate:
+class FakeTranslate(LoopbackServer):
     """The fake translation server; use as a context manager."""
 
+    thread_name = "fake-translate"
+
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._modes: dict[Backend, Mode] = dict.fromkeys(BACKENDS, "ok")
         self.requests: list[TranslateRequest] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
         self._unhang: asyncio.Event | None = None
-        self.port = 0
-
-    def __enter__(self) -> FakeTranslate:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
@@ -130,53 +123,19 @@ class FakeTranslate:
                 raise AssertionError(f"expected {count} translation requests, got {self.requests}")
             return list(self.requests)
 
-    def start(self) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        started = threading.Event()
-        self._thread = threading.Thread(
-            target=self._serve, args=(sock, started), name="fake-translate", daemon=True
-        )
-        self._thread.start()
-        if not started.wait(10):
-            raise RuntimeError("the fake translation server did not start")
-
-    def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(15)
-        thread.join(15)
-        self._loop = None
-        self._thread = None
-
-    def _serve(self, sock: socket.socket, started: threading.Event) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
+    def make_app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/google/m", self._google)
         app.router.add_get("/mymemory/get", self._mymemory)
         app.router.add_post("/libre/translate", self._libre)
-        self._runner = web.AppRunner(app, shutdown_timeout=1)
+        return app
+
+    def on_loop_start(self) -> None:
         self._unhang = asyncio.Event()
 
-        async def begin() -> None:
-            assert self._runner is not None
-            await self._runner.setup()
-            await web.SockSite(self._runner, sock).start()
-
-        loop.run_until_complete(begin())
-        started.set()
-        loop.run_forever()
-        loop.close()
-
-    async def _shutdown(self) -> None:
-        assert self._runner is not None and self._unhang is not None
+    async def on_stop(self) -> None:
+        assert self._unhang is not None
         self._unhang.set()
-        await self._runner.cleanup()
-        asyncio.get_running_loop().call_soon(asyncio.get_running_loop().stop)
 
     async def _answer(self, backend: Backend, text: str, source: str, target: str) -> str | None:
         """Record the request; None means answer with the failure the backend's mode asks for."""
