@@ -34,6 +34,8 @@ def beam_search(
     pad, start, end = Vocabulary.pad, Vocabulary.start, Vocabulary.end
     banned = torch.zeros(V, dtype=torch.bool)
     banned[[pad, start, Vocabulary.unk]] = True
+    done_row = torch.full((V,), float("-inf"))  # what a finished beam may add: <pad>, for free
+    done_row[pad] = 0.0
 
     feats = feats.repeat_interleave(K, dim=0)  # (B*K, L, D)
     h, c, feats_proj = decoder.init_state(feats)
@@ -48,8 +50,6 @@ def beam_search(
         logits, h, c, alpha = decoder.step(tokens, feats, feats_proj, h, c)
         logp = logits.log_softmax(dim=-1).masked_fill(banned, float("-inf")).view(B, K, V)
         # a finished beam extends only with <pad>, keeping its score
-        done_row = torch.full((V,), float("-inf"))
-        done_row[pad] = 0.0
         logp = torch.where(finished.unsqueeze(2), done_row, logp)
         candidates = (scores.unsqueeze(2) + logp).view(B, K * V)  # (B, K*V)
         scores, flat = candidates.topk(K, dim=1)  # (B, K), sorted, deterministic on ties

@@ -52,6 +52,8 @@ def check_photos(paths: list[Path]) -> None:
 def prepare(data: Path, out: Path, encoder: nn.Module, min_count: int, batch_size: int) -> None:
     dataset = load(data)
     out.mkdir(parents=True, exist_ok=True)
+    # decoding every photo first costs seconds and stops a bad data folder before the encoder's
+    # long pass, not halfway through it
     check_photos([dataset.image_dir / n for names in dataset.splits.values() for n in names])
 
     train_captions = [c for n in dataset.splits["train"] for c in dataset.captions[n]]
