@@ -3,6 +3,10 @@
 Scores are summed log-probabilities; a finished beam keeps its score and only extends with
 <pad> at no cost. The final ranking divides each score by (caption length) ** length_penalty,
 where the length counts the words and <end>. <pad>, <start> and <unk> are never generated.
+
+Each step only records which beam every new beam came from and the word it added; the captions
+and their attention are read back along those links once, at the end. A step is a handful of
+tensor operations whatever the caption's length, so the decoder step's own cost dominates.
 """
 
 from dataclasses import dataclass
@@ -32,43 +36,48 @@ def beam_search(
     B, L, _ = feats.shape
     K, V = beam_size, decoder.config.vocab_size
     pad, start, end = Vocabulary.pad, Vocabulary.start, Vocabulary.end
-    banned = torch.zeros(V, dtype=torch.bool)
-    banned[[pad, start, Vocabulary.unk]] = True
+    banned = torch.zeros(V)  # added to the log-probabilities: -inf for words never generated
+    banned[[pad, start, Vocabulary.unk]] = float("-inf")
     done_row = torch.full((V,), float("-inf"))  # what a finished beam may add: <pad>, for free
     done_row[pad] = 0.0
 
+    h, c, feats_proj = decoder.init_state(feats)  # once per photo, then copied to its K beams
+    h, c = h.repeat_interleave(K, dim=0), c.repeat_interleave(K, dim=0)  # (B*K, H)
     feats = feats.repeat_interleave(K, dim=0)  # (B*K, L, D)
-    h, c, feats_proj = decoder.init_state(feats)
+    feats_proj = feats_proj.repeat_interleave(K, dim=0)  # (B*K, L, A)
     tokens = torch.full((B * K,), start, dtype=torch.long)
     scores = torch.full((B, K), float("-inf"))
     scores[:, 0] = 0.0  # all beams start equal: keep one so the first step has no duplicates
-    history = torch.full((B, K, 0), pad, dtype=torch.long)  # (B, K, t)
-    alphas = feats.new_zeros(B, K, 0, L)  # (B, K, t, L)
+    offsets = (torch.arange(B) * K).unsqueeze(1)  # (B, 1): each photo's first row
     finished = torch.zeros(B, K, dtype=torch.bool)
+    parents, words, alphas = [], [], []  # per step: (B, K), (B, K), (B, K, L)
 
     for _ in range(max_length):
         logits, h, c, alpha = decoder.step(tokens, feats, feats_proj, h, c)
-        logp = logits.log_softmax(dim=-1).masked_fill(banned, float("-inf")).view(B, K, V)
+        logp = (logits.log_softmax(dim=-1) + banned).view(B, K, V)
         # a finished beam extends only with <pad>, keeping its score
         logp = torch.where(finished.unsqueeze(2), done_row, logp)
-        candidates = (scores.unsqueeze(2) + logp).view(B, K * V)  # (B, K*V)
-        scores, flat = candidates.topk(K, dim=1)  # (B, K), sorted, deterministic on ties
+        scores, flat = (scores.unsqueeze(2) + logp).view(B, K * V).topk(K, dim=1)  # sorted
         parent, word = flat // V, flat % V  # (B, K)
-
-        rows = (parent + torch.arange(B).unsqueeze(1) * K).view(-1)  # (B*K,) into the flat beams
-        h, c = h[rows], c[rows]
-        history = torch.cat(
-            [history.gather(1, parent.unsqueeze(2).expand_as(history)), word.unsqueeze(2)], dim=2
-        )
-        step_alpha = alpha.view(B, K, L).gather(1, parent.unsqueeze(2).expand(B, K, L))
-        alphas = torch.cat(
-            [alphas.gather(1, parent[:, :, None, None].expand_as(alphas)), step_alpha.unsqueeze(2)],
-            dim=2,
-        )  # (B, K, t+1, L)
+        rows = (parent + offsets).view(-1)  # (B*K,) into the flat beams
+        h, c = h.index_select(0, rows), c.index_select(0, rows)
         finished = finished.gather(1, parent) | (word == end) | (word == pad)
+        parents.append(parent)
+        words.append(word)
+        alphas.append(alpha.view(B, K, L))
         tokens = word.view(-1)
         if bool(finished.all()):
             break
+
+    # follow each final beam back to the start: its words and where it looked for each
+    T = len(words)
+    history = torch.empty(B, K, T, dtype=torch.long)
+    attention = torch.empty(B, K, T, L)
+    beam = torch.arange(K).expand(B, K)  # (B, K): which beam of step t each final beam passes
+    for t in range(T - 1, -1, -1):
+        history[:, :, t] = words[t].gather(1, beam)
+        beam = parents[t].gather(1, beam)  # the beam that was extended at step t
+        attention[:, :, t] = alphas[t].gather(1, beam.unsqueeze(2).expand(B, K, L))
 
     lengths = ((history != pad) & (history != end)).sum(dim=2)  # words per beam
     ended = (history == end).any(dim=2)
@@ -80,7 +89,8 @@ def beam_search(
             if scores[b, k] == float("-inf"):
                 continue
             n = int(lengths[b, k])
-            words = history[b, k, :n].tolist()
-            beams.append(Beam(words, float(normalised[b, k]), alphas[b, k, :n].clone()))
+            beams.append(
+                Beam(history[b, k, :n].tolist(), float(normalised[b, k]), attention[b, k, :n])
+            )
         results.append(beams)
     return results
