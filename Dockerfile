@@ -37,8 +37,9 @@ COPY model_weights/ model_weights/
 RUN test -f model_weights/flickr8k/config.json \
     || { echo "model_weights/flickr8k/ is missing: make train, or copy a bundle in" >&2; exit 1; }
 RUN captionbot weights
-# The ONNX files the float engines use, built now: at run time /app is read-only to the bot's user.
-RUN captionbot engines onnx bf16
+# The files the default engine (int8, from the committed activation ranges) and the onnx engine
+# use, built now: at run time /app is read-only to the bot's user.
+RUN captionbot engines onnx int8
 
 
 FROM python:3.11-slim

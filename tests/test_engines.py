@@ -10,11 +10,14 @@ The test checks that this tolerance rejects the captions of a model shown blank 
 
 from __future__ import annotations
 
+import logging
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from onnxruntime.quantization import quant_pre_process
 from PIL import Image
 from safetensors.torch import load_file
 
@@ -23,7 +26,7 @@ from captioning import preprocessing
 from captioning.bundle import load_bundle
 from captioning.captioner import Captioner, CaptionResult
 from captioning.encoder import Encoder
-from captioning.engines import cache
+from captioning.engines import cache, calibration, onnx_export, quantize
 from captioning.engines.calibration import generated_photo
 from captioning.engines.registry import ENGINES, EngineError, load_engine
 from captioning.vocabulary import Vocabulary
@@ -31,6 +34,7 @@ from tests.images import scene
 
 SCORE_TOLERANCE = 0.03
 WEIGHTS = Path(__file__).parent.parent / "model_weights" / "resnet50_imagenet.safetensors"
+RANGES = WEIGHTS.with_name("resnet50_imagenet.int8-ranges.json")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -105,7 +109,7 @@ def mean_gap(
     return sum(gaps) / len(gaps)
 
 
-@pytest.mark.parametrize("engine", ["bf16", "int8", "int8-full"])
+@pytest.mark.parametrize("engine", ["bf16", "int8"])
 def test_reduced_precision_engines_are_within_tolerance(
     tiny_bundle: Path, eager: Captioner, photos: list[Image.Image], engine: str
 ) -> None:
@@ -118,16 +122,34 @@ def test_reduced_precision_engines_are_within_tolerance(
     assert gap <= SCORE_TOLERANCE, [r.caption for r in fast.caption(photos)]
 
 
+def test_committed_int8_ranges_fit_the_exported_encoder(tmp_path: Path) -> None:
+    """The ranges file names the tensors of the encoder graph this PyTorch exports (names do not
+    depend on the weights, so a random encoder shows them)."""
+    assert RANGES.is_file()
+    exported, prepared = tmp_path / "encoder.onnx", tmp_path / "prepared.onnx"
+    onnx_export.export_encoder(Encoder(), exported)
+    quant_pre_process(str(exported), str(prepared))
+    assert quantize.ranges_fit(RANGES, prepared)
+    blank = tmp_path / "other.json"
+    blank.write_text('{"data": {"no such tensor": {}}}')
+    assert not quantize.ranges_fit(blank, prepared)
+
+
 @pytest.mark.weights
 @pytest.mark.skipif(not WEIGHTS.exists(), reason=f"needs {WEIGHTS}")
-def test_int8_encoder_keeps_the_real_features(tmp_path: Path, tiny_bundle: Path) -> None:
-    """With the real ImageNet weights, int8 features point where the float32 ones do."""
+def test_int8_encoder_keeps_the_real_features(
+    tmp_path: Path, tiny_bundle: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With the real ImageNet weights and the committed ranges, int8 features point where the
+    float32 ones do."""
+    bundle = Path(shutil.copytree(tiny_bundle, tmp_path / "bundle"))
+    shutil.copy(RANGES, calibration.ranges_file(bundle))  # as the shipped bundle finds them
     encoder = Encoder()
     encoder.load_trunk(load_file(str(WEIGHTS)))
-    decoder = load_bundle(tiny_bundle)[1]
-    engine = load_engine(
-        "int8", tmp_path, encoder, decoder, calibration_data=None, calibration_count=8
-    )
+    decoder = load_bundle(bundle)[1]
+    with caplog.at_level(logging.INFO, logger="captioning.engines.quantize"):
+        engine = load_engine("int8", bundle, encoder, decoder, calibration_data=None)
+    assert "int8 activation ranges from" in caplog.text  # no photos were needed
     rng = np.random.default_rng(5)
     pixels = preprocessing.batch([scene(7), scene(8), generated_photo(rng)])
     with torch.inference_mode():

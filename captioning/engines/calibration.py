@@ -1,7 +1,10 @@
-"""Photos to calibrate int8 activation ranges on: Flickr8k training photos, or generated ones.
+"""The int8 encoder's activation ranges, and the photos they are measured on.
 
-The training photos are what the model saw, so their activation ranges are the right ones; when
-the data set is absent (a bare checkout, CI), smooth random scenes stand in, and the log says so.
+The ranges are measured once on Flickr8k training photos (`captionbot engines --calibrate`) and
+committed beside the encoder weights (`model_weights/resnet50_imagenet.int8-ranges.json`), so
+every int8 encoder built from them is the same, with or without the data set. The training photos
+are what the model saw, so their ranges are the right ones; where the file is missing and the data
+set is absent (a bare checkout, CI), smooth random scenes stand in, and the log says so.
 """
 
 import logging
@@ -12,12 +15,19 @@ import torch
 from PIL import Image
 
 from captioning import preprocessing
+from captioning.bundle import read_config
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DATA = Path("../shared/flickr8k")
 TRAIN_LIST = "Flickr_8k.trainImages.txt"
 COUNT = 32
+
+
+def ranges_file(bundle: Path) -> Path:
+    """Where the int8 activation ranges of this bundle's encoder are kept."""
+    weights = bundle / read_config(bundle)["encoder"]["weights"]
+    return weights.with_name(weights.name.split(".")[0] + ".int8-ranges.json")
 
 
 def flickr8k_train_photos(data: Path, count: int) -> list[Path]:

@@ -1,8 +1,11 @@
 """Engines by name: build (or find in the cache) what each one needs, and put it together."""
 
+import hashlib
 import logging
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -13,6 +16,9 @@ from captioning.engines.base import Engine, StepDecoder
 from captioning.engines.bf16 import Bf16Encoder, has_bf16
 from captioning.engines.eager import eager_engine
 
+if TYPE_CHECKING:
+    from captioning.engines import quantize
+
 log = logging.getLogger(__name__)
 
 # name -> (how the encoder runs, how the decoder step runs)
@@ -20,8 +26,7 @@ RECIPES: dict[str, tuple[str, str]] = {
     "eager": ("torch", "torch"),
     "onnx": ("onnx", "onnx"),
     "bf16": ("bf16", "onnx"),
-    "int8": ("int8", "onnx"),
-    "int8-full": ("int8", "int8"),
+    "int8": ("int8", "int8"),
 }
 ENGINES = tuple(RECIPES)
 
@@ -42,8 +47,9 @@ def load_engine(
     """The engine `name` for this bundle's model, building its files if they are not cached.
 
     `threads`: per-operator threads for ONNX Runtime (default: torch's setting).
-    `calibration_data`, `calibration_count`: the photos an int8 encoder is calibrated on when it
-    has to be built (Flickr8k training photos there, or generated photos)."""
+    `calibration_data`, `calibration_count`: the photos an int8 encoder is calibrated on when
+    the encoder's int8 ranges file (see `calibration.ranges_file`) is not there or does not fit
+    (Flickr8k training photos there, or generated photos)."""
     if name not in RECIPES:
         raise EngineError(f"unknown engine {name!r}; choose from {', '.join(ENGINES)}")
     if name == "eager":
@@ -60,12 +66,16 @@ def load_engine(
     else:
         from captioning.engines.onnx_runtime import OrtEncoder  # onnxruntime loads if used
 
-        path = _encoder_file(folder, encoder, encoder_kind, calibration_data, calibration_count)
+        photos = partial(calibration.calibration_batch, calibration_data, calibration_count)
+        ranges = calibration.ranges_file(bundle)
+        path = _encoder_file(folder, encoder, encoder_kind, ranges, photos)
         encode = OrtEncoder(str(path), threads)
     return Engine(name, encode, _step_decoder(folder, decoder, step_kind, threads))
 
 
-def _encoder_file(folder: Path, encoder: Encoder, kind: str, data: Path | None, count: int) -> Path:
+def _encoder_file(
+    folder: Path, encoder: Encoder, kind: str, ranges: Path, photos: "quantize.PhotoSource"
+) -> Path:
     from captioning.engines import onnx_export, quantize
 
     stamp = cache.fingerprint(encoder, opset=onnx_export.OPSET)
@@ -75,16 +85,15 @@ def _encoder_file(folder: Path, encoder: Encoder, kind: str, data: Path | None, 
     if kind == "onnx":
         return fp32
 
-    def build_int8(path: Path) -> None:
-        photos, source = calibration.calibration_batch(data, count)
-        log.info("calibrating the int8 encoder on %s", source)
-        quantize.quantize_encoder(fp32, path, photos)
-
+    if ranges.is_file():
+        source = f"{ranges.name} sha256 {hashlib.sha256(ranges.read_bytes()).hexdigest()}"
+    else:  # measured on the photos at hand when building, and kept beside the int8 file
+        source, ranges = "measured at build time", folder / "encoder-int8.ranges.json"
     return cache.cached(
         folder,
         "encoder-int8.onnx",
-        {**stamp, "int8": "static, per channel, minmax", "calibration": str(data)},
-        build_int8,
+        {**stamp, "int8": "static, per channel, minmax", "ranges": source},
+        lambda path: quantize.quantize_encoder(fp32, path, ranges, photos),
     )
 
 
