@@ -95,15 +95,28 @@ class CaptionWorker:
     # -- the loop ---------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        """Take a batch and download it while the model captions the one before (the model is
+        the scarce part, so it should never wait for the network)."""
+        captioning: asyncio.Task[None] | None = None  # the batch the model is on
         while not self._stopping:
             try:
                 if not await self._wait_for_batch():
                     continue
                 batch = self.queue.take(self.settings.batch_size, self._busy())
-                if batch:
-                    await self._process(batch)
+                if not batch:
+                    continue
+                images = await self._prepare(batch)
+                if captioning is not None:
+                    task, captioning = captioning, None
+                    await task
+                if images:
+                    captioning = self._track(self._caption_batch(images))
             except Exception:
                 log.exception("caption worker error; its batch goes back in the queue")
+                if captioning is not None:  # let the batch in hand finish before re-queueing
+                    with contextlib.suppress(Exception):
+                        await captioning
+                    captioning = None
                 self.queue.requeue_unfinished()  # only this loop has jobs running
                 await asyncio.sleep(1.0)
 
@@ -141,7 +154,9 @@ class CaptionWorker:
 
     # -- one batch --------------------------------------------------------------------------
 
-    async def _process(self, batch: list[Ticket]) -> None:
+    async def _prepare(self, batch: list[Ticket]) -> list[tuple[Ticket, Image.Image]]:
+        """The batch's photos that are to be captioned, downloaded and decoded; the rest are
+        answered (given up, or captioned before and only waiting for their reply)."""
         for ticket in [ticket for ticket in batch if ticket.attempts > MAX_ATTEMPTS]:
             log.error("job %d: giving up after %d attempts", ticket.id, ticket.attempts - 1)
             await self._apologise(ticket, "caption_failed", "too many attempts")
@@ -150,23 +165,6 @@ class CaptionWorker:
             if ticket.caption is not None:  # captioned before; only the reply is left
                 self._deliver_later(ticket, ticket.caption)
         fresh = [ticket for ticket in batch if ticket.caption is None]
-        if not fresh:
-            return
-        typing = asyncio.create_task(self._keep_typing({ticket.chat_id for ticket in fresh}))
-        try:
-            await self._caption_fresh(fresh)
-        finally:
-            typing.cancel()
-
-    async def _keep_typing(self, chat_ids: set[int]) -> None:
-        """Show "typing…" in these chats for as long as their photos are being worked on."""
-        while True:
-            for chat_id in chat_ids:
-                await self.typing.show(chat_id)
-            await asyncio.sleep(SHOWS_FOR_S)
-
-    async def _caption_fresh(self, fresh: list[Ticket]) -> None:
-        """Download, decode and caption photos, and start their replies."""
         downloads = await asyncio.gather(*(self._download(ticket) for ticket in fresh))
         got = [(ticket, data) for ticket, data in zip(fresh, downloads, strict=True) if data]
         decoded = await asyncio.to_thread(decode_all, [data for _, data in got])
@@ -177,10 +175,24 @@ class CaptionWorker:
             else:
                 log.info("job %d: unreadable image: %s", ticket.id, image)
                 await self._apologise(ticket, "bad_image", str(image))
-        if not images:
-            return
+        return images
+
+    async def _keep_typing(self, chat_ids: set[int]) -> None:
+        """Show "typing…" in these chats for as long as their photos are being worked on."""
+        while True:
+            for chat_id in chat_ids:
+                await self.typing.show(chat_id)
+            await asyncio.sleep(SHOWS_FOR_S)
+
+    async def _caption_batch(self, images: list[tuple[Ticket, Image.Image]]) -> None:
+        """Caption the photos, store the captions and start their replies."""
+        chats_waiting = {ticket.chat_id for ticket, _ in images}
+        typing = asyncio.create_task(self._keep_typing(chats_waiting))
         started = asyncio.get_running_loop().time()
-        results = await self._caption([image for _, image in images])
+        try:
+            results = await self._caption([image for _, image in images])
+        finally:
+            typing.cancel()
         log.info(
             "captioned %d photo(s) in %.2f s",
             len(images),
@@ -377,11 +389,17 @@ class CaptionWorker:
         return ReplyParameters(message_id=ticket.message_id, allow_sending_without_reply=True)
 
     def _background(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Run on its own; a failure is logged."""
+        self._track(coroutine).add_done_callback(self._finished)
+
+    def _track(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """A task that `stop` waits for."""
         task = asyncio.create_task(coroutine)
         self._tasks.add(task)
-        task.add_done_callback(self._finished)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
+    @staticmethod
+    def _finished(task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
             log.error("caption worker task failed", exc_info=task.exception())
