@@ -1,9 +1,18 @@
 """The whole service under load: the real `captionbot run` process against the fake Telegram server.
 
 N simulated users start at once; each sends a photo, waits for the bot's reply, and sends the
-next, `per_user` times. Latency is from the moment the update is put in the fake server to the
-moment the bot's reply reaches it. Afterwards every photo must have exactly one reply, and it must
-be a caption (not an apology); anything else is reported as lost, refused or duplicated.
+next, `per_user` times. Two paces:
+
+- flat out: the next photo goes the moment the reply arrives. This measures the most photos per
+  second the service answers; with N users always waiting, the latency is then N / throughput
+  (Little's law), whatever the service does.
+- paced: the users together offer a steady `rate` photos per second (each one photo every
+  N / rate seconds, their starts spread out), as independent people do; this measures the
+  latency at that load. A user whose reply is late sends the next photo when it arrives.
+
+Latency is from the moment the update is put in the fake server to the moment the bot's reply
+reaches it. Afterwards every photo must have exactly one reply, and it must be a caption (not an
+apology); anything else is reported as lost, refused or duplicated.
 
 The fake server and the process launcher live in the test suite (`tests/fake_telegram.py`,
 `tests/bot_process.py`), so this runs from a source checkout.
@@ -43,6 +52,7 @@ class NoTestSupport(RuntimeError):
 class ServiceFigures:
     engine: str
     users: int
+    offered: float | None  # photos/s the users offer together when paced; None: flat out
     sent: int
     answered: int  # photos that got exactly one caption
     refused: int  # photos answered with an apology
@@ -95,8 +105,10 @@ def measure_service(
     photos: list[bytes],
     threads: int,
     batch_size: int,
+    paced: tuple[int, float] | None = None,
 ) -> list[ServiceFigures]:
-    """Start one bot for `engine` and load it with each number of users in turn."""
+    """Start one bot for `engine` and load it with each number of users in turn, flat out;
+    then, with `paced` = (users, rate), that many users offering `rate` photos/s together."""
     import_test_support()
     from tests.bot_process import BotProcess
     from tests.fake_telegram import FakeTelegram
@@ -110,8 +122,11 @@ def measure_service(
         bot.start()
         try:
             uploaded = [tg.photo_sizes(photo) for photo in photos]  # once: sizes are files
-            for users in user_counts:
-                figures.append(_load(tg, engine, users, per_user, uploaded))
+            loads: list[tuple[int, float | None]] = [(users, None) for users in user_counts]
+            if paced is not None:
+                loads.append(paced)
+            for users, rate in loads:
+                figures.append(_load(tg, engine, users, per_user, uploaded, rate))
                 log.info("%s, %d user(s): %s", engine, users, figures[-1])
         finally:
             code = bot.stop()
@@ -126,13 +141,18 @@ def _load(
     users: int,
     per_user: int,
     uploaded: list[list[dict[str, Any]]],
+    rate: float | None,
 ) -> ServiceFigures:
     people = [tg.add_user(f"User {i}") for i in range(users)]
     sent: list[dict[str, Any]] = []
     latencies: list[float] = []
+    started = time.monotonic()
 
     def user_session(index: int, user: FakeUser) -> None:
         for round_ in range(per_user):
+            if rate is not None:  # user `index` sends at index/rate, then every users/rate s
+                due = started + (index + round_ * users) / rate
+                time.sleep(max(0.0, due - time.monotonic()))
             sizes = uploaded[(index * per_user + round_) % len(uploaded)]
             message = tg.user_message(user, photo=sizes)
             began = time.monotonic()
@@ -145,7 +165,6 @@ def _load(
                 return
             latencies.append(reply.at - began)
 
-    started = time.monotonic()
     with ThreadPoolExecutor(max_workers=users) as pool:
         for future in [pool.submit(user_session, i, u) for i, u in enumerate(people)]:
             future.result()
@@ -167,6 +186,7 @@ def _load(
     return ServiceFigures(
         engine,
         users,
+        rate,
         len(sent),
         answered,
         refused,

@@ -265,6 +265,7 @@ class FakeTelegram(LoopbackServer):
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._webhook: dict[str, Any] | None = None
         self.calls_log: list[Call] = []
+        self._replies: dict[tuple[Any, int], list[Call]] = {}  # (chat id, message id) -> sends
         self.downloads: list[str] = []
         self.dropped_updates: list[dict[str, Any]] = []
         self.dropped_calls: list[Call] = []  # held requests whose client went away
@@ -659,8 +660,8 @@ class FakeTelegram(LoopbackServer):
 
     def replies_to(self, message: dict[str, Any]) -> list[Call]:
         """Successful sends into the message's chat that reply to it."""
-        chat_id = int(message["chat"]["id"])
-        return [c for c in self.messages(chat_id) if c.reply_to == int(message["message_id"])]
+        with self._lock:
+            return list(self._replies.get(_reply_key(message), []))
 
     def wait_for_calls(
         self, predicate: Callable[[Call], bool], *, count: int = 1, timeout: float = 60.0
@@ -692,11 +693,17 @@ class FakeTelegram(LoopbackServer):
         )
 
     def wait_reply(self, message: dict[str, Any], *, timeout: float = 60.0) -> Call:
-        """The first successful send that replies to `message`."""
-        chat_id, message_id = int(message["chat"]["id"]), int(message["message_id"])
-        return self.wait_for_messages(
-            lambda c: c.chat_id == chat_id and c.reply_to == message_id, timeout=timeout
-        )[0]
+        """The first successful send that replies to `message` (looked up by key, not by a scan
+        of every call: the load test has many users waiting at once)."""
+        key = _reply_key(message)
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not self._replies.get(key):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no reply to message {key[1]} in chat {key[0]}")
+                self._changed.wait(left)
+            return self._replies[key][0]
 
     def wait_message(
         self,
@@ -806,6 +813,8 @@ class FakeTelegram(LoopbackServer):
             except ApiError as exc:
                 call.error = exc.body()
             self.calls_log.append(call)
+            if call.ok and call.method.lower() in SEND_METHODS and call.reply_to is not None:
+                self._replies.setdefault((call.chat_id, call.reply_to), []).append(call)
             self._changed.notify_all()
         if call.error is not None:
             return web.json_response(call.error, status=int(call.error["error_code"]))
@@ -1384,6 +1393,10 @@ def _id(obj: Chat | int) -> int:
 def _scope(params: dict[str, Any]) -> str:
     scope = params.get("scope")
     return str(scope.get("type", "default")) if isinstance(scope, dict) else "default"
+
+
+def _reply_key(message: dict[str, Any]) -> tuple[int, int]:
+    return int(message["chat"]["id"]), int(message["message_id"])
 
 
 def _without_reply(message: dict[str, Any]) -> dict[str, Any]:

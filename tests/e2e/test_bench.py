@@ -72,8 +72,10 @@ def test_bench_quick_reports_engines_and_the_service(tmp_path: Path, tiny_bundle
     assert latency[-1][-1] == "4/4"  # onnx gives eager's captions
 
     service = section(out, "whole service")
-    assert [(row[0], row[1], row[2], row[3], row[4], row[5]) for row in service] == [
-        ("onnx", "1", "1", "1", "0", "0"),  # engine, users, sent, answered, lost, duplicated
-        ("onnx", "2", "2", "2", "0", "0"),
+    assert [tuple(row[:7]) for row in service] == [
+        # engine, users, pace, sent, answered, lost, duplicated
+        ("onnx", "1", "flat-out", "1", "1", "0", "0"),
+        ("onnx", "2", "flat-out", "2", "2", "0", "0"),
+        ("onnx", "2", "4/s", "2", "2", "0", "0"),  # the paced run: 2 users offering 4 photos/s
     ]
     assert "[met] model throughput" in out or "[not met] model throughput" in out
