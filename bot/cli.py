@@ -1,6 +1,7 @@
 """The `captionbot` command: one subcommand a job, each implemented where its idea lives."""
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Callable
@@ -8,12 +9,18 @@ from collections.abc import Callable
 Command = Callable[[argparse.Namespace], int]
 
 
-def add_caption(sub: argparse._SubParsersAction) -> None:
-    from captioning.cli import add_arguments, run
+def module_command(
+    name: str, module: str, help: str
+) -> Callable[[argparse._SubParsersAction], None]:
+    """A subcommand implemented by `module`'s `add_arguments(parser)` and `run(args) -> int`."""
 
-    p = sub.add_parser("caption", help="caption photos from the command line")
-    add_arguments(p)
-    p.set_defaults(func=run)
+    def add(sub: argparse._SubParsersAction) -> None:
+        implementation = importlib.import_module(module)
+        p = sub.add_parser(name, help=help)
+        implementation.add_arguments(p)
+        p.set_defaults(func=implementation.run)
+
+    return add
 
 
 def add_weights(sub: argparse._SubParsersAction) -> None:
@@ -22,14 +29,6 @@ def add_weights(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("weights", help="fetch and convert the ImageNet encoder weights if missing")
     p.add_argument("--force", action="store_true", help="convert again even if the file exists")
     p.set_defaults(func=fetch_weights)
-
-
-def add_run(sub: argparse._SubParsersAction) -> None:
-    from bot.app import add_arguments, run
-
-    p = sub.add_parser("run", help="start the Telegram bot (settings from the environment)")
-    add_arguments(p)
-    p.set_defaults(func=run)
 
 
 def add_db(sub: argparse._SubParsersAction) -> None:
@@ -41,39 +40,19 @@ def add_db(sub: argparse._SubParsersAction) -> None:
     upgrade.set_defaults(func=upgrade_command)
 
 
-def add_health(sub: argparse._SubParsersAction) -> None:
-    from bot.health import add_arguments, run
-
-    p = sub.add_parser("health", help="check the settings, database and model (for health checks)")
-    add_arguments(p)
-    p.set_defaults(func=run)
-
-
-def add_bench(sub: argparse._SubParsersAction) -> None:
-    from bot.bench import add_arguments, run
-
-    p = sub.add_parser("bench", help="time the model (each engine) and the whole service")
-    add_arguments(p)
-    p.set_defaults(func=run)
-
-
-def add_engines(sub: argparse._SubParsersAction) -> None:
-    from captioning.engines.command import add_arguments, run
-
-    p = sub.add_parser("engines", help="build the fast engines' model files for a bundle")
-    add_arguments(p)
-    p.set_defaults(func=run)
-
-
 # Each entry adds one subcommand; later features add theirs here.
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    add_caption,
+    module_command("caption", "captioning.cli", "caption photos from the command line"),
     add_weights,
-    add_run,
+    module_command("run", "bot.app", "start the Telegram bot (settings from the environment)"),
     add_db,
-    add_health,
-    add_bench,
-    add_engines,
+    module_command(
+        "health", "bot.health", "check the settings, database and model (for health checks)"
+    ),
+    module_command("bench", "bot.bench", "time the model (each engine) and the whole service"),
+    module_command(
+        "engines", "captioning.engines.command", "build the fast engines' model files for a bundle"
+    ),
 ]
 
 
