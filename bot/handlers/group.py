@@ -61,10 +61,15 @@ async def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
         return False
     if message is not None and message.sender_chat is not None:
         return message.sender_chat.id == chat.id
+    return await administers(context, chat.id, user.id)
+
+
+async def administers(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
+    """Whether `user_id` is an administrator or the owner of the group (False if unknown)."""
     try:
-        member = await context.bot.get_chat_member(chat.id, user.id)
+        member = await context.bot.get_chat_member(chat_id, user_id)
     except TelegramError as exc:
-        log.warning("chat %d: could not check whether %d is an admin: %s", chat.id, user.id, exc)
+        log.warning("chat %d: could not check whether %d is an admin: %s", chat_id, user_id, exc)
         return False
     return member.status in ADMIN_STATUSES
 
@@ -109,14 +114,9 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def bot_sees_every_message(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> bool:
     """Privacy mode off, or the bot an administrator of the group."""
-    if context.bot.can_read_all_group_messages:
-        return True
-    try:
-        member = await context.bot.get_chat_member(chat_id, context.bot.id)
-    except TelegramError as exc:
-        log.warning("chat %d: could not read the bot's own rights: %s", chat_id, exc)
-        return False
-    return member.status in ADMIN_STATUSES
+    return context.bot.can_read_all_group_messages or await administers(
+        context, chat_id, context.bot.id
+    )
 
 
 async def auto(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
