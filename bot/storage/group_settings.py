@@ -3,6 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.storage.chats import chat_row
 from bot.storage.models import Chat
 
 
@@ -11,8 +12,4 @@ def auto_caption(session: Session, chat_id: int) -> bool:
 
 
 def set_auto_caption(session: Session, chat_id: int, chat_type: str, on: bool) -> None:
-    chat = session.get(Chat, chat_id)
-    if chat is None:
-        session.add(Chat(id=chat_id, type=chat_type, auto_caption=on))
-    else:
-        chat.auto_caption = on
+    chat_row(session, chat_id, chat_type).auto_caption = on
