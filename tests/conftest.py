@@ -1,4 +1,5 @@
-"""Shared fixtures: the fake Telegram and translation servers, a tiny model, the real bot."""
+"""Shared fixtures: the fake Telegram and translation servers, a tiny model, a migrated SQLite
+database, the real bot."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot.storage.database import make_engine, make_sessions, upgrade
 from tests.bot_process import BotProcess
 from tests.fake_telegram import FakeTelegram
 from tests.fake_translate import FakeTranslate
@@ -20,6 +24,19 @@ def tiny_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from captioning.bundle import make_random_bundle
 
     return make_random_bundle(tmp_path_factory.mktemp("tiny-bundle"))
+
+
+@pytest.fixture
+def db_engine(tmp_path: Path) -> Engine:
+    """A real SQLite file with every migration applied."""
+    url = f"sqlite:///{tmp_path / 'db' / 'bot.sqlite3'}"
+    upgrade(url)
+    return make_engine(url)
+
+
+@pytest.fixture
+def sessions(db_engine: Engine) -> sessionmaker[Session]:
+    return make_sessions(db_engine)
 
 
 @pytest.fixture

@@ -1,8 +1,11 @@
-"""Small builders shared by the unit tests: tiny random decoders and generated photos."""
+"""Small builders shared by the unit tests: tiny random decoders, generated photos, job rows."""
 
 import torch
 from PIL import Image, ImageDraw
+from sqlalchemy.orm import Session
 
+from bot.storage import chats, jobs
+from bot.storage.models import Job
 from captioning.decoder import Decoder, DecoderConfig
 
 
@@ -31,3 +34,31 @@ def photo(width: int = 320, height: int = 240, mode: str = "RGB", seed: int = 0)
         [width // 4 - r, height // 4 - r, width // 4 + r, height // 4 + r], fill=(250, 220, 60)
     )
     return image if mode == "RGB" else image.convert(mode)
+
+
+def add_job(
+    session: Session,
+    message_id: int,
+    *,
+    user_id: int = 1,
+    chat_id: int | None = None,
+    album: str | None = None,
+    unique: str | None = None,
+) -> Job:
+    """A queued job for a photo `user_id` sent in `chat_id` (default: their private chat)."""
+    chat_id = chat_id or user_id
+    chat_type = "private" if chat_id == user_id else "supergroup"
+    chats.remember(
+        session, chat_id=chat_id, chat_type=chat_type, user_id=user_id, language_code="en"
+    )
+    job = jobs.add(
+        session,
+        chat_id=chat_id,
+        user_id=user_id,
+        message_id=message_id,
+        file_id=f"file-{message_id}",
+        file_unique_id=unique or f"u-{message_id}",
+        media_group_id=album,
+    )
+    assert job is not None
+    return job

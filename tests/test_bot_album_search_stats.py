@@ -1,47 +1,18 @@
 """Storage behind groups, inline mode and /stats: album hold-back, inline search, figures."""
 
 from datetime import timedelta
-from pathlib import Path
+from functools import partial
 
 import numpy as np
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.storage import albums, attention_maps, chats, jobs, search, stats, translations
-from bot.storage.database import make_engine, make_sessions, upgrade
+from bot.storage import albums, attention_maps, jobs, search, stats, translations
 from bot.storage.models import Job, JobStatus, utcnow
+from tests.helpers import add_job
 
-
-@pytest.fixture
-def sessions(tmp_path: Path) -> sessionmaker[Session]:
-    url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
-    upgrade(url)
-    return make_sessions(make_engine(url))
-
-
-def add(
-    session: Session,
-    message_id: int,
-    *,
-    user_id: int = 1,
-    chat_id: int = -100,
-    album: str | None = None,
-    unique: str | None = None,
-) -> Job:
-    chats.remember(
-        session, chat_id=chat_id, chat_type="supergroup", user_id=user_id, language_code="en"
-    )
-    job = jobs.add(
-        session,
-        chat_id=chat_id,
-        user_id=user_id,
-        message_id=message_id,
-        file_id=f"file-{message_id}",
-        file_unique_id=unique or f"u-{message_id}",
-        media_group_id=album,
-    )
-    assert job is not None
-    return job
+# the photos of these tests are posted in a group unless a test says otherwise
+add = partial(add_job, chat_id=-100)
 
 
 def load(session: Session, job: Job) -> Job:

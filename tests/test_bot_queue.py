@@ -2,13 +2,10 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
-import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.queue import CaptionQueue, Outcome, PhotoRequest, fair_pick
-from bot.storage.database import make_engine, make_sessions, upgrade
 
 
 @dataclass(frozen=True)
@@ -41,13 +38,6 @@ def test_fair_pick_edges() -> None:
     items = [Item(1, 0), Item(1, 1)]
     assert fair_pick(items, 10) == items
     assert fair_pick(items, 1) == [Item(1, 0)]
-
-
-@pytest.fixture
-def sessions(tmp_path: Path) -> sessionmaker[Session]:
-    url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
-    upgrade(url)
-    return make_sessions(make_engine(url))
 
 
 def photo(user_id: int, message_id: int) -> PhotoRequest:

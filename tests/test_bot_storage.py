@@ -1,56 +1,26 @@
 """The database: migrations match the models, SQLite runs in WAL mode, and the job queries."""
 
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage import chats, jobs, translations
-from bot.storage.database import make_engine, make_sessions, upgrade
+from bot.storage.database import upgrade
 from bot.storage.models import Base, Job, JobStatus, User, utcnow
+from tests.helpers import add_job
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    url = f"sqlite:///{tmp_path / 'db' / 'bot.sqlite3'}"
-    upgrade(url)
-    return make_engine(url)
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return make_sessions(engine)
-
-
-def add_job(session: Session, user_id: int, message_id: int, chat_id: int | None = None) -> Job:
-    chat_id = chat_id or user_id
-    chats.remember(
-        session, chat_id=chat_id, chat_type="private", user_id=user_id, language_code="en"
-    )
-    job = jobs.add(
-        session,
-        chat_id=chat_id,
-        user_id=user_id,
-        message_id=message_id,
-        file_id=f"file-{message_id}",
-        file_unique_id=f"u-{message_id}",
-    )
-    assert job is not None
-    return job
-
-
-def test_migrations_match_models_and_wal(engine: Engine, tmp_path: Path) -> None:
-    with engine.connect() as connection:
+def test_migrations_match_models_and_wal(db_engine: Engine) -> None:
+    with db_engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         assert differences == []
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
-    upgrade(str(engine.url))  # a second upgrade is a no-op
+    upgrade(str(db_engine.url))  # a second upgrade is a no-op
 
 
 def test_same_message_is_one_job(sessions: sessionmaker[Session]) -> None:
@@ -70,8 +40,8 @@ def test_same_message_is_one_job(sessions: sessionmaker[Session]) -> None:
 
 def test_ready_running_requeue_and_retry(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
-        first = add_job(session, 1, 1)
-        second = add_job(session, 1, 2)
+        first = add_job(session, 1, user_id=1)
+        second = add_job(session, 2, user_id=1)
     with sessions.begin() as session:
         taken = list(jobs.ready(session, utcnow()))
         assert [job.id for job in taken] == [first.id, second.id]
@@ -93,7 +63,7 @@ def test_ready_running_requeue_and_retry(sessions: sessionmaker[Session]) -> Non
 def test_caption_round_trip_and_done(sessions: sessionmaker[Session]) -> None:
     attention = np.random.default_rng(0).random((3, 7, 7), dtype=np.float32)
     with sessions.begin() as session:
-        job = add_job(session, 1, 1)
+        job = add_job(session, 1, user_id=1)
     with sessions.begin() as session:
         assert jobs.save_caption(
             session,
@@ -137,7 +107,7 @@ def test_caption_round_trip_and_done(sessions: sessionmaker[Session]) -> None:
 def test_history_is_newest_first_per_user_and_chat(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         for message_id in range(1, 8):
-            job = add_job(session, 1, message_id)
+            job = add_job(session, message_id, user_id=1)
             job.received_at = utcnow() + timedelta(seconds=message_id)
             jobs.save_caption(
                 session,
@@ -149,10 +119,10 @@ def test_history_is_newest_first_per_user_and_chat(sessions: sessionmaker[Sessio
                 attention=np.zeros((1, 7, 7)),
             )
             jobs.finish(session, job.id, 100 + message_id)
-        add_job(session, 1, 50)  # not answered yet: not in the history
-        other = add_job(session, 2, 1)  # someone else
+        add_job(session, 50, user_id=1)  # not answered yet: not in the history
+        other = add_job(session, 1, user_id=2)  # someone else
         jobs.finish(session, other.id, 200)
-        in_group = add_job(session, 1, 60, chat_id=-100)  # the same user in another chat
+        in_group = add_job(session, 60, user_id=1, chat_id=-100)  # the same user in another chat
         jobs.finish(session, in_group.id, 300)
     with sessions() as session:
         assert jobs.history_count(session, chat_id=1, user_id=1) == 7
@@ -164,9 +134,9 @@ def test_history_is_newest_first_per_user_and_chat(sessions: sessionmaker[Sessio
 
 def test_forget_user_deletes_only_theirs(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
-        add_job(session, 1, 1)
-        add_job(session, 1, 2)
-        add_job(session, 2, 1)
+        add_job(session, 1, user_id=1)
+        add_job(session, 2, user_id=1)
+        add_job(session, 1, user_id=2)
     with sessions.begin() as session:
         assert jobs.forget_user(session, 1) == 2
         chats.forget_user(session, 1)
@@ -178,10 +148,10 @@ def test_forget_user_deletes_only_theirs(sessions: sessionmaker[Session]) -> Non
 
 def test_rate_window_counts_one_user(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
-        old = add_job(session, 1, 1)
+        old = add_job(session, 1, user_id=1)
         old.received_at = utcnow() - timedelta(minutes=5)
-        add_job(session, 1, 2)
-        add_job(session, 2, 1)
+        add_job(session, 2, user_id=1)
+        add_job(session, 1, user_id=2)
     with sessions() as session:
         assert jobs.received_since(session, 1, utcnow() - timedelta(minutes=1)) == 1
 

@@ -2,13 +2,11 @@
 
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
-from bot.storage.database import make_engine, make_sessions, upgrade
 from bot.storage.models import CaptionMode
 from bot.texts import caption_reply
 from bot.translation import TranslationTimeout, Translator, run_in_daemon_thread
@@ -35,13 +33,6 @@ def fake() -> Iterator[FakeTranslate]:
     with FakeTranslate() as server:
         yield server
         server.set_mode("ok")  # let any hanging request finish
-
-
-@pytest.fixture
-def sessions(tmp_path: Path) -> sessionmaker[Session]:
-    url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
-    upgrade(url)
-    return make_sessions(make_engine(url))
 
 
 def translator(
