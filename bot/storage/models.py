@@ -102,6 +102,8 @@ class Job(Base):
     words: Mapped[list[Any] | None] = mapped_column(JSON)
     alternatives: Mapped[list[Any] | None] = mapped_column(JSON)  # [[caption, score], ...]
     attention: Mapped[bytes | None] = mapped_column(LargeBinary)  # float32 (len(words), 7, 7)
+    tags: Mapped[list[Any] | None] = mapped_column(JSON)  # [[ImageNet label, probability], ...]
+    doubt: Mapped[str | None] = mapped_column(String(16))  # why the caption is a guess, if it is
     error: Mapped[str | None] = mapped_column(Text)
     reply_message_id: Mapped[int | None] = mapped_column(BigInteger)
     attention_message_id: Mapped[int | None] = mapped_column(BigInteger)  # 0: being sent
