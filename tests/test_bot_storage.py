@@ -73,6 +73,8 @@ def test_caption_round_trip_and_done(sessions: sessionmaker[Session]) -> None:
             words=["a", "dog", "runs"],
             alternatives=[("a dog", -0.7)],
             attention=attention,
+            tags=[("tabby cat", 0.9)],
+            doubt="text",
         )
         assert not jobs.save_caption(
             session,
@@ -89,7 +91,7 @@ def test_caption_round_trip_and_done(sessions: sessionmaker[Session]) -> None:
         assert stored.status == JobStatus.CAPTIONED
         assert stored.alternatives == [["a dog", -0.7]]
         np.testing.assert_array_equal(jobs.attention_of(stored), attention)
-        assert jobs.is_pending(session, job.id)
+        assert jobs.pending_grounding(session, [job.id]) == {job.id: (["tabby cat"], "text")}
         # a captioned job whose reply failed is retried without captioning again
         jobs.retry_later(session, job.id, utcnow(), "timed out")
     with sessions.begin() as session:
@@ -100,7 +102,7 @@ def test_caption_round_trip_and_done(sessions: sessionmaker[Session]) -> None:
         assert stored is not None
         assert (stored.status, stored.reply_message_id) == (JobStatus.DONE, 99)
         assert stored.finished_at is not None
-        assert not jobs.is_pending(session, job.id)
+        assert jobs.pending_grounding(session, [job.id]) == {}
         assert jobs.pending_count(session) == 0
 
 

@@ -10,6 +10,7 @@ import torch
 
 from captioning.encoder import Encoder
 from captioning.imagenet_weights import load_state
+from training import imagenet_words, person_head
 from training.flickr8k import DatasetError
 from training.train import TrainConfig
 
@@ -46,12 +47,27 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
+    if args.everyday:
+        from training.everyday import evaluate_everyday
+
+        engine = args.engine[0] if args.engine else "eager"
+        plain = "-plain" if args.plain else ""
+        report = args.work / "reports" / f"everyday_{args.everyday.name}_{engine}{plain}.json"
+        evaluate_everyday(args.everyday, args.model, engine, args.beam, not args.plain, report)
+        return
     if args.engine:
         from training.engine_eval import evaluate_engines
 
         report = args.work / "reports" / f"{args.split}_engines.json"
         ok = evaluate_engines(
-            args.model, args.data, args.split, args.engine, args.beam, args.limit, report
+            args.model,
+            args.data,
+            args.split,
+            args.engine,
+            args.beam,
+            args.limit,
+            report,
+            grounded=not args.plain,
         )
         if not ok:
             sys.exit(1)
@@ -112,6 +128,19 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="with --engine: Flickr8k")
     p.add_argument("--limit", type=int, default=None, help="with --engine: first N photos only")
+    p.add_argument(
+        "--everyday",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="instead: how truthful captions are on everyday photos (a COCO-style folder with "
+        "references.json, or ImageNet-named photos), with the first --engine (default eager)",
+    )
+    p.add_argument(
+        "--plain",
+        action="store_true",
+        help="with --engine or --everyday: decode without grounding (as before it)",
+    )
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("export", help="write the best checkpoint as a model bundle")
@@ -125,6 +154,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--beam", type=int, default=5)
     p.add_argument("--max-length", type=int, default=30)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "imagenet-words", help="the ImageNet class -> caption word table, from WordNet"
+    )
+    imagenet_words.add_arguments(p)
+    p.set_defaults(func=imagenet_words.run)
+
+    p = sub.add_parser("person-head", help="train grounding's someone-is-in-the-photo head")
+    person_head.add_arguments(p)
+    p.set_defaults(func=person_head.run)
 
     args = parser.parse_args(argv)
     logging.basicConfig(

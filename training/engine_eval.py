@@ -41,6 +41,7 @@ def evaluate_engines(
     beam: int | None,
     limit: int | None,
     report: Path,
+    grounded: bool = True,
 ) -> bool:
     """BLEU-1..4 of each engine on the split; True when every engine is within TOLERANCE of
     eager (or eager was not among them)."""
@@ -50,7 +51,7 @@ def evaluate_engines(
     references = [dataset.captions[name] for name in names]
     results: dict[str, dict[str, Any]] = {}
     for engine in engines:
-        captioner = Captioner.from_pretrained(bundle, engine=engine)
+        captioner = Captioner.from_pretrained(bundle, engine=engine, grounded=grounded)
         started = time.monotonic()
         captions = caption_split(captioner, paths, beam)
         seconds = time.monotonic() - started
@@ -64,7 +65,11 @@ def evaluate_engines(
             "%s: BLEU-1..4 %s in %.0f s", engine, " ".join(f"{s:.4f}" for s in scores), seconds
         )
     ok = True
-    lines = [f"{split} split, {len(paths)} photos, bundle {bundle}, beam {beam or 'of the bundle'}"]
+    decoding = "grounded" if grounded else "plain"
+    lines = [
+        f"{split} split, {len(paths)} photos, bundle {bundle}, beam {beam or 'of the bundle'}, "
+        f"{decoding} decoding"
+    ]
     for engine, result in results.items():
         line = f"{engine:<10} BLEU-4 {result['BLEU'][3]:.4f}  ({result['seconds']:.0f} s)"
         if "eager" in results and engine != "eager":

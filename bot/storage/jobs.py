@@ -139,6 +139,8 @@ def save_caption(
     words: list[str],
     alternatives: list[tuple[str, float]],
     attention: np.ndarray,
+    tags: list[tuple[str, float]] | None = None,
+    doubt: str | None = None,
 ) -> bool:
     """Store the model's answer; False if the job is gone (its user asked to forget)."""
     job = session.get(Job, job_id)
@@ -150,6 +152,8 @@ def save_caption(
     job.words = list(words)
     job.alternatives = [[text, value] for text, value in alternatives]
     job.attention = np.ascontiguousarray(attention, dtype=np.float32).tobytes()
+    job.tags = [[label, p] for label, p in tags or []]
+    job.doubt = doubt
     return True
 
 
@@ -228,7 +232,12 @@ def forget_user(session: Session, user_id: int) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def is_pending(session: Session, job_id: int) -> bool:
-    """Whether the job still exists and is not answered."""
-    status = session.scalar(select(Job.status).where(Job.id == job_id))
-    return status in PENDING
+def pending_grounding(
+    session: Session, job_ids: list[int]
+) -> dict[int, tuple[list[str], str | None]]:
+    """For each of these jobs still waiting for its reply: the labels the classifier recognised
+    and why its caption is a guess (or None)."""
+    rows = session.execute(
+        select(Job.id, Job.tags, Job.doubt).where(Job.id.in_(job_ids), Job.status.in_(PENDING))
+    )
+    return {job_id: ([label for label, _ in tags or []], doubt) for job_id, tags, doubt in rows}

@@ -1,0 +1,176 @@
+"""Grounding: what the encoder's own ImageNet classifier and a person detector say about a photo,
+and how that steers the caption.
+
+From the mean-pooled encoder features (B, D) of any engine:
+- the ImageNet classifier (ResNet-50's `fc`, 1000 classes) gives class probabilities; classes that
+  share a caption word add up (the 118 dog breeds make "dog"), see `concepts.py`;
+- a logistic "someone is in the photo" head, trained on Flickr8k's cached features with labels
+  read off the captions (`python -m training person-head`), gives P(person), lowered by the
+  classifier's confidence in something that is not a person.
+Decoding then gets, per photo, a one-time bonus for the word of each confident concept and a ban
+on person words without evidence of a person. The result says what was recognised (tags) and
+whether the caption is a guess (doubt): the photo looks like text or a screen, or neither the
+classifier nor the decoder is sure.
+
+The bundle keeps this in `grounding.json` (person words, settings) and `grounding.safetensors`
+(the person head); a bundle without them decodes plainly.
+"""
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+
+from captioning.concepts import ConceptTable
+from captioning.vocabulary import Vocabulary
+
+GROUNDING_FILE = "grounding.json"
+HEAD_FILE = "grounding.safetensors"
+Doubt = Literal["text", "unfamiliar"]
+
+
+@dataclass(frozen=True)
+class GroundingSettings:
+    concept_threshold: float = 0.5  # P(concept) from which its word is asked for
+    bonus: float = 2.0  # added once to that word's log-probability at every step until said
+    person_threshold: float = 0.5  # below it, person words are not said
+    tag_threshold: float = 0.3  # a class this likely is reported as recognised
+    max_tags: int = 3
+    text_threshold: float = 0.3  # P(text or screen) from which the caption is a guess
+    unsure_score: float = -1.0  # a caption's mean log-probability below which the decoder is unsure
+    block_ngram: int = 3  # no n-gram of this length twice in one caption (0: allowed)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    probs: torch.Tensor  # (B, 1000) ImageNet class probabilities
+    person: torch.Tensor  # (B,) P(someone is in the photo)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    tags: list[tuple[str, float]]  # (ImageNet label, probability), likeliest first
+    doubt: Doubt | None  # why the caption is a guess; None when it is not
+
+
+@dataclass
+class GroundingFile:
+    """What `grounding.json` holds."""
+
+    person_words: list[str]
+    settings: GroundingSettings = field(default_factory=GroundingSettings)
+    person_head: dict[str, Any] = field(default_factory=dict)  # how the head was trained
+
+    def save(self, bundle: Path) -> Path:
+        path = bundle / GROUNDING_FILE
+        content = {**asdict(self), "settings": asdict(self.settings)}
+        path.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, bundle: Path) -> "GroundingFile":
+        content = json.loads((bundle / GROUNDING_FILE).read_text())
+        settings = GroundingSettings(**content.get("settings", {}))
+        return cls(content["person_words"], settings, content.get("person_head", {}))
+
+
+def save_person_head(bundle: Path, weight: torch.Tensor, bias: torch.Tensor) -> Path:
+    """weight (D,), bias () of the logistic person head."""
+    path = bundle / HEAD_FILE
+    save_file({"weight": weight.contiguous(), "bias": bias.reshape(1)}, str(path))
+    return path
+
+
+class Grounding:
+    def __init__(
+        self,
+        classifier_weight: torch.Tensor,  # (1000, D)
+        classifier_bias: torch.Tensor,  # (1000,)
+        head_weight: torch.Tensor,  # (D,)
+        head_bias: torch.Tensor,  # (1,)
+        table: ConceptTable,
+        vocab: Vocabulary,
+        person_words: list[str],
+        settings: GroundingSettings,
+    ) -> None:
+        self.classifier_weight, self.classifier_bias = classifier_weight, classifier_bias
+        self.head_weight, self.head_bias = head_weight, head_bias
+        self.labels, self.settings = table.labels, settings
+        V = len(vocab)
+        # (1000, V): which caption word each class is
+        self.concepts = torch.zeros(len(table.words), V)
+        for i, (word, kind) in enumerate(zip(table.words, table.kinds, strict=True)):
+            if word and kind not in ("person", "text"):
+                self.concepts[i, vocab.index[word]] = 1.0
+        self.text = torch.tensor([k == "text" for k in table.kinds])
+        self.person_ids = torch.tensor([vocab.index[w] for w in person_words if w in vocab.index])
+
+    @classmethod
+    def from_bundle(
+        cls, bundle: Path, encoder_weights: Path, vocab: Vocabulary
+    ) -> "Grounding | None":
+        """The bundle's grounding, or None when it has none (then decoding is plain).
+        The classifier is the `fc` layer kept in the encoder's weight file."""
+        if not (bundle / GROUNDING_FILE).is_file():
+            return None
+        config = GroundingFile.load(bundle)
+        head = load_file(str(bundle / HEAD_FILE))
+        with safe_open(str(encoder_weights), framework="pt") as f:
+            fc_weight, fc_bias = f.get_tensor("fc.weight"), f.get_tensor("fc.bias")
+        return cls(
+            fc_weight,
+            fc_bias,
+            head["weight"],
+            head["bias"],
+            ConceptTable.load(bundle),
+            vocab,
+            config.person_words,
+            config.settings,
+        )
+
+    def evidence(self, feats: torch.Tensor) -> Evidence:
+        """feats (B, L, D) from any engine -> class probabilities and P(person)."""
+        pooled = feats.float().mean(dim=1)  # (B, D): what the classifier's average pool gives
+        probs = (pooled @ self.classifier_weight.T + self.classifier_bias).softmax(dim=1)
+        head = torch.sigmoid(pooled @ self.head_weight + self.head_bias)  # (B,)
+        # a confident cat, pizza or car leaves less room for a person the head imagined
+        other = (probs @ self.concepts).max(dim=1).values if self.concepts.any() else 0.0
+        person = head * (1.0 - other)
+        return Evidence(probs, person)
+
+    def decoding_bias(self, evidence: Evidence) -> tuple[torch.Tensor, torch.Tensor]:
+        """-> bonus (B, V): added to a word's log-probability until a beam says it;
+        ban (B, V) bool: words never said for that photo."""
+        s = self.settings
+        concept = evidence.probs @ self.concepts  # (B, V): P(the photo shows the word's thing)
+        wanted = concept >= s.concept_threshold
+        bonus = torch.where(wanted, s.bonus, 0.0)
+        ban = torch.zeros_like(wanted)
+        no_person = evidence.person < s.person_threshold  # (B,)
+        if len(self.person_ids):
+            ban[:, self.person_ids] = no_person.unsqueeze(1)
+        return bonus, ban
+
+    def judge(self, evidence: Evidence, scores: list[float]) -> list[Judgement]:
+        """The tags of each photo and whether its caption (of mean log-prob `scores`) is a guess."""
+        s = self.settings
+        text = (evidence.probs * self.text).sum(dim=1)  # (B,)
+        top, classes = evidence.probs.topk(s.max_tags, dim=1)
+        judgements = []
+        for b, score in enumerate(scores):
+            tags = [
+                (self.labels[int(c)], round(float(p), 3))
+                for p, c in zip(top[b], classes[b], strict=True)
+                if p >= s.tag_threshold
+            ]
+            doubt: Doubt | None = None
+            if text[b] >= s.text_threshold:
+                doubt = "text"
+            elif not tags and score < s.unsure_score:
+                doubt = "unfamiliar"
+            judgements.append(Judgement(tags, doubt))
+        return judgements
