@@ -8,7 +8,8 @@ Grounding (see `grounding.py`) steers it per photo: `bonus` (B, V) is added to a
 log-probability at every step until the beam says that word (then it is spent, so the word is
 asked for once, not repeated), and `ban` (B, V) marks words never said for that photo. With
 `block_ngram` n, a beam never says the same n words twice: the word that would repeat an n-gram
-it already said gets -inf.
+it already said gets -inf; with `block_echo`, a word never follows itself, directly or one word
+later ("green green grass", "white and white").
 
 Each step only records which beam every new beam came from and the word it added; the captions
 and their attention are read back along those links once, at the end. A step is a handful of
@@ -41,9 +42,12 @@ def beam_search(
     bonus: torch.Tensor | None = None,
     ban: torch.Tensor | None = None,
     block_ngram: int = 0,
+    block_echo: bool = False,
 ) -> list[list[Beam]]:
     """feats (B, L, D) -> for each photo, its beams, best first.
-    bonus (B, V) >= 0, spent once said; ban (B, V) bool; block_ngram: 0 to allow repeats."""
+    bonus (B, V) >= 0, spent once said; ban (B, V) bool; block_ngram: 0 to allow repeats;
+    block_echo: no word right after itself or after itself and one other ("green green",
+    "white and white")."""
     B, L, _ = feats.shape
     K, V = beam_size, decoder.config.vocab_size
     pad, start, end = Vocabulary.pad, Vocabulary.start, Vocabulary.end
@@ -76,6 +80,8 @@ def beam_search(
             logp = logp + bonus
         if block_ngram and said.shape[1] >= block_ngram:
             logp = logp + _repeats(said, block_ngram, V)
+        if block_echo and said.shape[1]:
+            logp = logp.scatter(1, said[:, -2:], float("-inf"))  # the last two words
         logp = logp.view(B, K, V)
         # a finished beam extends only with <pad>, keeping its score
         logp = torch.where(finished.unsqueeze(2), done_row, logp)

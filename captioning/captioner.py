@@ -98,6 +98,7 @@ class Captioner:
             bonus=bonus,
             ban=ban,
             block_ngram=grounding.settings.block_ngram,
+            block_echo=grounding.settings.block_echo,
         )
         judgements = grounding.judge(evidence, [beams[0].score for beams in found])
         return [

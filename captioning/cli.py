@@ -42,11 +42,19 @@ def run(args: argparse.Namespace) -> int:
         result = captioner.caption([image], args.beam)[0]
         if args.json:
             line = json.dumps(
-                {"image": str(path), "caption": result.caption, "score": round(result.score, 4)},
+                {
+                    "image": str(path),
+                    "caption": result.caption,
+                    "score": round(result.score, 4),
+                    "tags": [{"label": label, "probability": p} for label, p in result.tags],
+                    "confident": result.confident,
+                    "doubt": result.doubt,
+                },
                 ensure_ascii=False,
             )
         else:
-            line = f"{path}: {result.caption}"
+            guess = f" (a guess: {result.doubt})" if result.doubt else ""
+            line = f"{path}: {result.caption}{guess}"
         print(line, flush=True)
     return 1 if failed else 0
 

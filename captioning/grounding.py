@@ -36,13 +36,15 @@ Doubt = Literal["text", "unfamiliar"]
 @dataclass(frozen=True)
 class GroundingSettings:
     concept_threshold: float = 0.5  # P(concept) from which its word is asked for
-    bonus: float = 2.0  # added once to that word's log-probability at every step until said
+    bonus: float = 4.0  # added once to that word's log-probability at every step until said
+    ruled_out: float = 0.02  # beside a confident animal, other animals this unlikely are not said
     person_threshold: float = 0.5  # below it, person words are not said
     tag_threshold: float = 0.3  # a class this likely is reported as recognised
     max_tags: int = 3
     text_threshold: float = 0.3  # P(text or screen) from which the caption is a guess
     unsure_score: float = -1.0  # a caption's mean log-probability below which the decoder is unsure
     block_ngram: int = 3  # no n-gram of this length twice in one caption (0: allowed)
+    block_echo: bool = True  # no "green green", no "white and white"
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,8 @@ class Grounding:
             if word and kind not in ("person", "text"):
                 self.concepts[i, vocab.index[word]] = 1.0
         self.text = torch.tensor([k == "text" for k in table.kinds])
+        self.animals = torch.tensor([k == "animal" for k in table.kinds])
+        self.animal_words = self.concepts[self.animals].amax(dim=0).bool()  # (V,)
         self.person_ids = torch.tensor([vocab.index[w] for w in person_words if w in vocab.index])
 
     @classmethod
@@ -149,7 +153,10 @@ class Grounding:
         concept = evidence.probs @ self.concepts  # (B, V): P(the photo shows the word's thing)
         wanted = concept >= s.concept_threshold
         bonus = torch.where(wanted, s.bonus, 0.0)
-        ban = torch.zeros_like(wanted)
+        # a confident cat rules out the dog the decoder would add: animals the classifier
+        # finds unlikely beside a confident one are not said
+        sure_animal = (concept >= s.concept_threshold) & self.animal_words  # (B, V)
+        ban = sure_animal.any(dim=1, keepdim=True) & self.animal_words & (concept < s.ruled_out)
         no_person = evidence.person < s.person_threshold  # (B,)
         if len(self.person_ids):
             ban[:, self.person_ids] = no_person.unsqueeze(1)

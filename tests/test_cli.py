@@ -50,3 +50,22 @@ def test_caption_with_a_missing_model(tmp_path: Path) -> None:
     run = captionbot("caption", str(tmp_path / "a.png"), "--model", str(tmp_path / "nowhere"))
     assert run.returncode == 2
     assert "config.json" in run.stderr
+
+
+def test_caption_json_carries_tags_and_confidence(tmp_path: Path) -> None:
+    from captioning.bundle import make_random_bundle
+
+    cat = make_random_bundle(tmp_path / "cat", recognise=281)
+    website = make_random_bundle(tmp_path / "website", recognise=916)
+    photo().save(tmp_path / "a.png")
+    for bundle, confident in ((cat, True), (website, False)):
+        run = captionbot("caption", str(tmp_path / "a.png"), "--model", str(bundle), "--json")
+        assert run.returncode == 0, run.stderr
+        line = json.loads(run.stdout)
+        assert line["confident"] is confident
+        if confident:  # the classifier is sure of the cat, and the caption says so
+            assert line["tags"][0]["label"] == "tabby cat"
+            assert line["tags"][0]["probability"] > 0.9
+            assert "cat" in line["caption"].split()
+        else:
+            assert line["doubt"] == "text"

@@ -1,0 +1,79 @@
+"""Replies of a grounded model: what the classifier recognised, in English and in Russian, and a
+caption that says it is a guess. The real bot, on tiny bundles whose classifier takes every photo
+for a tabby cat, or for a website."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from captioning.bundle import make_random_bundle
+from tests import images
+from tests.bot_process import BotProcess
+from tests.e2e.conftest import WAIT, answer_to, has_cyrillic
+from tests.fake_telegram import Call, FakeTelegram, FakeUser
+from tests.fake_translate import FakeTranslate, expected
+
+pytestmark = pytest.mark.e2e
+TABBY, WEBSITE = 281, 916
+StartGrounded = Callable[[int], BotProcess]
+
+
+@pytest.fixture
+def grounded_bot(
+    tmp_path: Path, fake_telegram: FakeTelegram, fake_translate: FakeTranslate
+) -> Iterator[StartGrounded]:
+    started: list[BotProcess] = []
+
+    def start(recognise: int) -> BotProcess:
+        bundle = make_random_bundle(tmp_path / f"bundle-{recognise}", recognise=recognise)
+        workdir = tmp_path / f"bot-{recognise}"
+        workdir.mkdir()
+        bot = BotProcess(workdir, fake_telegram, fake_translate, bundle)
+        started.append(bot)
+        return bot.start()
+
+    yield start
+    for bot in started:
+        if bot.running:
+            bot.stop()
+        print(bot.log_text())
+
+
+def caption(tg: FakeTelegram, user: FakeUser, seed: int) -> Call:
+    return tg.wait_reply(tg.send_photo(user, images.jpeg(seed)), timeout=WAIT)
+
+
+def test_recognised_objects_in_english_and_russian(
+    grounded_bot: StartGrounded,
+    fake_telegram: FakeTelegram,
+) -> None:
+    grounded_bot(TABBY)
+    tg = fake_telegram
+    english = tg.add_user(language_code="en")
+    lines = (caption(tg, english, 1).text or "").splitlines()
+    assert "cat" in lines[0].lower().split(), lines  # the caption names what was recognised
+    assert lines[-1] == "Also recognised: tabby cat."
+
+    russian = tg.add_user(language_code="en")
+    answer_to(tg, russian, "/lang ru")
+    lines = (caption(tg, russian, 2).text or "").splitlines()
+    assert has_cyrillic(lines[0])
+    assert lines[-1] == f"Ещё я узнал: {expected('tabby cat')}."
+
+
+def test_a_caption_of_text_says_it_is_a_guess(
+    grounded_bot: StartGrounded,
+    fake_telegram: FakeTelegram,
+) -> None:
+    grounded_bot(WEBSITE)
+    tg = fake_telegram
+    user = tg.add_user(language_code="en")
+    text = caption(tg, user, 3).text or ""
+    assert "This caption is a guess: the photo looks like text or a screen" in text
+    assert "Also recognised: website." in text
+    russian = tg.add_user(language_code="ru")
+    answer_to(tg, russian, "/lang ru")
+    assert "Эта подпись — догадка" in (caption(tg, russian, 4).text or "")
