@@ -53,6 +53,7 @@ SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     module_command(
         "engines", "captioning.engines.command", "build the fast engines' model files for a bundle"
     ),
+    module_command("web", "bot.web.command", "serve the web page that captions photos (Streamlit)"),
 ]
 
 
