@@ -51,8 +51,15 @@ def free_port() -> int:
 class WebProcess:
     """`captionbot web` serving `bundle` from `workdir` (its database and log live there)."""
 
-    def __init__(self, workdir: Path, bundle: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        bundle: Path,
+        env: dict[str, str] | None = None,
+        subcommand: str = "web",  # or "start", which serves the page when there is no token
+    ) -> None:
         self.workdir = workdir
+        self.subcommand = subcommand
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = workdir / "web.log"
@@ -70,7 +77,14 @@ class WebProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> WebProcess:
-        command = [*captionbot_command(), "web", "--host", "127.0.0.1", "--port", str(self.port)]
+        command = [
+            *captionbot_command(),
+            self.subcommand,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 command, cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT
