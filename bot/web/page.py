@@ -104,7 +104,8 @@ def show_alternatives(description: logic.Description, language: str) -> None:
 
 def show_model_card(card: logic.ModelCard, language: str) -> None:
     t = partial(text, language)
-    with st.expander(t("card_heading")), st.container(key="model_card"):
+    with st.sidebar, st.container(key="model_card"):
+        st.header(t("card_heading"))
         st.markdown(t("card_what"))
         st.markdown(t("card_data", data=card.data))
         if card.bleu4 is not None and card.meteor is not None:
@@ -154,10 +155,10 @@ def main() -> None:
         log.exception("web page: cannot load the model")
         st.error(t("unavailable", detail=f"{type(exc).__name__}: {exc}"))
         return
+    show_model_card(resources.card, language)
     data = photo_bytes(language, resources.settings.max_file_bytes)
     if data is not None:
         describe_photo(resources, data, language)
-    show_model_card(resources.card, language)
 
 
 main()
