@@ -17,7 +17,6 @@ from streamlit.testing.v1 import AppTest
 
 from bot.web import logic
 from bot.web.command import PAGE
-from captioning.captioner import CaptionResult
 from tests.fake_translate import FakeTranslate, expected
 from tests.images import jpeg, truncated_jpeg
 
@@ -184,35 +183,54 @@ def test_the_model_loads_once_for_every_visitor(
 
 
 @dataclass(frozen=True)
-class GroundedResult(CaptionResult):
-    """A result with the grounded-captions fields, whether or not CaptionResult has them yet."""
+class GroundedResult:
+    """A caption result with the grounded-captions fields, whether CaptionResult has them yet
+    or not (the page reads them with getattr)."""
 
+    caption: str
+    score: float
+    words: list[str]
+    alternatives: list[tuple[str, float]]
+    attention: Any
     tags: list[tuple[str, float]] = field(default_factory=list)
     doubt: str | None = None
 
 
-def test_tags_and_a_guess_are_shown(page_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def ground(
+    monkeypatch: pytest.MonkeyPatch, tags: list[tuple[str, float]], doubt: str | None
+) -> None:
+    """Make the page's captions carry these tags and this doubt."""
     real = logic.caption_photo
 
-    def grounded(resources: logic.Resources, image: Image.Image) -> CaptionResult:
-        result = real(resources, image)
-        fields = {name: getattr(result, name) for name in CaptionResult.__dataclass_fields__}
-        fields.update(tags=[("espresso", 0.91), ("cup", 0.05)], doubt="unfamiliar")
-        return GroundedResult(**fields)
+    def grounded(resources: logic.Resources, image: Image.Image) -> GroundedResult:
+        r = real(resources, image)
+        return GroundedResult(r.caption, r.score, r.words, r.alternatives, r.attention, tags, doubt)
 
     monkeypatch.setattr(logic, "caption_photo", grounded)
+
+
+def test_tags_and_a_guess_are_shown(page_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    ground(monkeypatch, [("espresso", 0.91), ("cup", 0.05)], "unfamiliar")
     app = describe(visit(), jpeg(4))
     assert "espresso (91%), cup (5%)" in markdown(app)
     (notice,) = app.warning
     assert notice.value.startswith("This caption is a guess: the photo is unlike")
     app.radio(key="language").set_value("ru").run()
     assert app.warning[0].value.startswith("Эта подпись — догадка")
+    assert "**Что узнал классификатор**" in markdown(app)
 
 
-def test_no_notice_for_a_confident_caption(page_env: None) -> None:
+def test_no_notice_for_a_confident_caption(page_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    ground(monkeypatch, [], None)
     app = describe(visit(), jpeg(6))
-    assert not app.warning
+    assert headline(app) and not app.warning
     assert not any(text.startswith("**What the classifier") for text in markdown(app))
+
+
+def test_results_without_the_grounded_fields_still_show(page_env: None) -> None:
+    """Captions from a CaptionResult with or without tags and doubt: the page works with both."""
+    app = describe(visit(), jpeg(9))
+    assert headline(app) and not app.exception and not app.error
 
 
 def test_model_card_quotes_the_bundle(page_env: None) -> None:
