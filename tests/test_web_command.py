@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.web.command import address, streamlit_options
-from bot.web.texts import LANGUAGES, TEXTS, doubt_reason, language_for, megabytes
+from bot.web.texts import LANGUAGES, TEXTS, doubt_reason, language_for, megabytes, plain
 from tests.bot_process import SCRUBBED_PREFIXES
 from tests.web_browser import WebProcess
 
@@ -108,3 +108,10 @@ def test_sizes_and_doubts_in_words() -> None:
     assert megabytes(1536 * 1024, "ru") == "1,5 МБ"
     assert doubt_reason("en", "text").startswith("the photo seems to be mostly text")
     assert doubt_reason("en", "blurry") == "the model is unsure (blurry)."
+
+
+def test_plain_text_is_not_read_as_markdown() -> None:
+    assert plain("a dog runs on the grass") == "a dog runs on the grass"
+    assert plain("![x](http://e/x.png) *b* $1 <i>") == (
+        r"\!\[x\]\(http://e/x\.png\) \*b\* \$1 \<i\>"
+    )

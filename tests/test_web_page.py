@@ -102,6 +102,14 @@ def test_caption_with_translation_other_beams_and_attention(
     assert [r.backend for r in fake_translate.requests_for()] == ["google"]
 
 
+def test_a_translation_is_shown_as_text_not_markdown(
+    page_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logic, "translate", lambda _translator, _caption: "![x](http://e/x.png)")
+    app = describe(visit(), jpeg(3))
+    assert r"In Russian: \!\[x\]\(http://e/x\.png\)" in markdown(app)
+
+
 def test_camera_photo_is_described(page_env: None) -> None:
     app = visit()
     app.radio(key="source").set_value("camera").run()

@@ -18,6 +18,7 @@ from bot.web.texts import (
     doubt_reason,
     language_for,
     megabytes,
+    plain,
     text,
 )
 
@@ -71,12 +72,12 @@ def show_description(description: logic.Description, language: str) -> None:
     t = partial(text, language)
     with st.container(key="caption"):
         if language == "ru" and description.russian:
-            st.markdown(f"### {description.russian}")
-            st.markdown(t("english_original", text=description.caption))
+            st.markdown(f"### {plain(description.russian)}")
+            st.markdown(t("english_original", text=plain(description.caption)))
         else:
-            st.markdown(f"### {description.caption}")
+            st.markdown(f"### {plain(description.caption)}")
             if description.russian:
-                st.markdown(t("russian_translation", text=description.russian))
+                st.markdown(t("russian_translation", text=plain(description.russian)))
         if not description.russian:
             st.caption(t("translation_missing"))
         st.caption(t("best_score", score=description.score))
@@ -85,7 +86,7 @@ def show_description(description: logic.Description, language: str) -> None:
     if description.tags:
         with st.container(key="tags"):
             st.markdown(f"**{t('tags_heading')}**")
-            st.markdown(", ".join(f"{label} ({p:.0%})" for label, p in description.tags))
+            st.markdown(", ".join(f"{plain(label)} ({p:.0%})" for label, p in description.tags))
     show_alternatives(description, language)
     with st.container(key="attention"):
         st.subheader(t("attention_heading"))
@@ -99,7 +100,7 @@ def show_alternatives(description: logic.Description, language: str) -> None:
         if not description.alternatives:
             st.caption(t("no_alternatives"))
         for caption, score in description.alternatives:
-            st.markdown(f"`{score:.2f}` {caption}")
+            st.markdown(f"`{score:.2f}` {plain(caption)}")
 
 
 def show_model_card(card: logic.ModelCard, language: str) -> None:
@@ -107,7 +108,7 @@ def show_model_card(card: logic.ModelCard, language: str) -> None:
     with st.sidebar, st.container(key="model_card"):
         st.header(t("card_heading"))
         st.markdown(t("card_what"))
-        st.markdown(t("card_data", data=card.data))
+        st.markdown(t("card_data", data=plain(card.data)))
         if card.bleu4 is not None and card.meteor is not None:
             st.markdown(t("card_scores", bleu4=card.bleu4, meteor=card.meteor))
         else:
@@ -146,7 +147,7 @@ def main() -> None:
     st.title(t("title"))
     st.markdown(t("intro"))
     try:
-        with st.spinner(t("working")):
+        with st.spinner(t("loading")):
             resources = shared_resources()
     except ValidationError as exc:
         st.error(t("unavailable", detail=describe_error(exc)))

@@ -1,7 +1,11 @@
 """Everything the web page says, in English and Russian (the original page spoke Russian)."""
 
+import re
+
 LANGUAGES = ("en", "ru")
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
+# Characters that Streamlit's Markdown would read as formatting, links, HTML or LaTeX.
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$])")
 
 TEXTS: dict[str, dict[str, str]] = {
     "title": {"en": "What is in this photo?", "ru": "Что на этой фотографии?"},
@@ -27,6 +31,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "camera_label": {"en": "Take a photo", "ru": "Сделайте снимок"},
     "describe": {"en": "Describe the image", "ru": "Описать изображение"},
+    "loading": {"en": "Loading the model…", "ru": "Загружаю модель…"},
     "working": {"en": "Looking at the photo…", "ru": "Смотрю на фотографию…"},
     "translation_missing": {
         "en": "The Russian translation is not available right now.",
@@ -140,3 +145,8 @@ def megabytes(size: int, language: str) -> str:
     if language == "ru":
         return f"{number.replace('.', ',')} МБ"
     return f"{number} MB"
+
+
+def plain(words: str) -> str:
+    """Text from elsewhere (a caption, a translation) escaped to show as itself in Markdown."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", words)
