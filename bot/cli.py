@@ -45,6 +45,9 @@ SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     module_command("caption", "captioning.cli", "caption photos from the command line"),
     add_weights,
     module_command("run", "bot.app", "start the Telegram bot (settings from the environment)"),
+    module_command(
+        "start", "bot.start", "start the bot if TELEGRAM_BOT_TOKEN is set, else the web page"
+    ),
     add_db,
     module_command(
         "health", "bot.health", "check the settings, database and model (for health checks)"
@@ -53,6 +56,7 @@ SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     module_command(
         "engines", "captioning.engines.command", "build the fast engines' model files for a bundle"
     ),
+    module_command("web", "bot.web.command", "serve the web page that captions photos (Streamlit)"),
 ]
 
 

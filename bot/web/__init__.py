@@ -1,0 +1,1 @@
+"""`captionbot web`: the Streamlit page that captions a photo without Telegram."""
