@@ -132,11 +132,11 @@ def make_random_bundle(path: Path, seed: int = 0, recognise: int | None = None) 
         training={"data": "none: random weights for tests"},
     )
     if recognise is not None:
-        _add_test_grounding(path, decoder.config.feature_dim)
+        _add_test_grounding(path)
     return path
 
 
-def _add_test_grounding(path: Path, feature_dim: int) -> None:
+def _add_test_grounding(path: Path) -> None:
     from captioning.concepts import ConceptTable, Kind
     from captioning.grounding import GroundingFile, save_person_head
 
@@ -147,4 +147,4 @@ def _add_test_grounding(path: Path, feature_dim: int) -> None:
     rows = [(f"n{i:08d}", *special.get(i, (f"class {i}", "", "object"))) for i in range(1000)]
     ConceptTable.from_rows(rows).save(path)
     GroundingFile(["man", "woman", "child"]).save(path)
-    save_person_head(path, torch.zeros(feature_dim), torch.tensor(-10.0))
+    save_person_head(path, torch.zeros(1000), torch.tensor(-10.0))

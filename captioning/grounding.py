@@ -4,9 +4,12 @@ and how that steers the caption.
 From the mean-pooled encoder features (B, D) of any engine:
 - the ImageNet classifier (ResNet-50's `fc`, 1000 classes) gives class probabilities; classes that
   share a caption word add up (the 118 dog breeds make "dog"), see `concepts.py`;
-- a logistic "someone is in the photo" head, trained on Flickr8k's cached features with labels
-  read off the captions (`python -m training person-head`), gives P(person), lowered by the
-  classifier's confidence in something that is not a person.
+- a logistic "someone is in the photo" head over the classifier's 1000 log-probabilities,
+  trained on Flickr8k's cached features with labels read off the captions (`python -m training
+  person-head`), gives P(person); person words need it to be high, and higher still beside
+  something else the classifier is sure of. (On the classifier's output rather than the raw
+  features, the head carries over to photos unlike Flickr8k's far better: ROC AUC 0.79 against
+  0.69 on COCO photos.)
 Decoding then gets, per photo, a one-time bonus for the word of each confident concept and a ban
 on person words without evidence of a person. The result says what was recognised (tags) and
 whether the caption is a guess (doubt): the photo looks like text or a screen, or neither the
@@ -37,8 +40,10 @@ Doubt = Literal["text", "unfamiliar"]
 class GroundingSettings:
     concept_threshold: float = 0.5  # P(concept) from which its word is asked for
     bonus: float = 4.0  # added once to that word's log-probability at every step until said
-    ruled_out: float = 0.02  # beside a confident animal, other animals this unlikely are not said
-    person_threshold: float = 0.5  # below it, person words are not said
+    ruled_out: float = 0.02  # an animal the classifier finds less likely than this is not said
+    person_threshold: float = 0.7  # below it, person words are not said
+    beside_threshold: float = 0.3  # from this P(a non-person concept)...
+    person_threshold_beside: float = 0.9  # ...P(person) must reach this for person words
     tag_threshold: float = 0.3  # a class this likely is reported as recognised
     max_tags: int = 3
     text_threshold: float = 0.3  # P(text or screen) from which the caption is a guess
@@ -51,6 +56,7 @@ class GroundingSettings:
 class Evidence:
     probs: torch.Tensor  # (B, 1000) ImageNet class probabilities
     person: torch.Tensor  # (B,) P(someone is in the photo)
+    other: torch.Tensor  # (B,) P(the likeliest concept that is not a person)
 
 
 @dataclass(frozen=True)
@@ -81,10 +87,22 @@ class GroundingFile:
 
 
 def save_person_head(bundle: Path, weight: torch.Tensor, bias: torch.Tensor) -> Path:
-    """weight (D,), bias () of the logistic person head."""
+    """weight (1000,), bias () of the logistic person head."""
     path = bundle / HEAD_FILE
     save_file({"weight": weight.contiguous(), "bias": bias.reshape(1)}, str(path))
     return path
+
+
+def load_classifier(encoder_weights: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """ResNet-50's ImageNet classifier, kept in the encoder's weight file: (1000, D), (1000,)."""
+    with safe_open(str(encoder_weights), framework="pt") as f:
+        return f.get_tensor("fc.weight"), f.get_tensor("fc.bias")
+
+
+def class_log_probs(feats: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """feats (B, L, D) -> (B, 1000) the classifier's log-probabilities."""
+    pooled = feats.float().mean(dim=1)  # (B, D): what the classifier's average pool gives
+    return (pooled @ weight.T + bias).log_softmax(dim=1)
 
 
 class Grounding:
@@ -92,7 +110,7 @@ class Grounding:
         self,
         classifier_weight: torch.Tensor,  # (1000, D)
         classifier_bias: torch.Tensor,  # (1000,)
-        head_weight: torch.Tensor,  # (D,)
+        head_weight: torch.Tensor,  # (1000,)
         head_bias: torch.Tensor,  # (1,)
         table: ConceptTable,
         vocab: Vocabulary,
@@ -123,8 +141,7 @@ class Grounding:
             return None
         config = GroundingFile.load(bundle)
         head = load_file(str(bundle / HEAD_FILE))
-        with safe_open(str(encoder_weights), framework="pt") as f:
-            fc_weight, fc_bias = f.get_tensor("fc.weight"), f.get_tensor("fc.bias")
+        fc_weight, fc_bias = load_classifier(encoder_weights)
         return cls(
             fc_weight,
             fc_bias,
@@ -138,13 +155,11 @@ class Grounding:
 
     def evidence(self, feats: torch.Tensor) -> Evidence:
         """feats (B, L, D) from any engine -> class probabilities and P(person)."""
-        pooled = feats.float().mean(dim=1)  # (B, D): what the classifier's average pool gives
-        probs = (pooled @ self.classifier_weight.T + self.classifier_bias).softmax(dim=1)
-        head = torch.sigmoid(pooled @ self.head_weight + self.head_bias)  # (B,)
-        # a confident cat, pizza or car leaves less room for a person the head imagined
-        other = (probs @ self.concepts).max(dim=1).values if self.concepts.any() else 0.0
-        person = head * (1.0 - other)
-        return Evidence(probs, person)
+        logp = class_log_probs(feats, self.classifier_weight, self.classifier_bias)  # (B, 1000)
+        probs = logp.exp()
+        person = torch.sigmoid(logp @ self.head_weight + self.head_bias)  # (B,)
+        other = (probs @ self.concepts).max(dim=1).values  # (B,)
+        return Evidence(probs, person, other)
 
     def decoding_bias(self, evidence: Evidence) -> tuple[torch.Tensor, torch.Tensor]:
         """-> bonus (B, V): added to a word's log-probability until a beam says it;
@@ -153,11 +168,12 @@ class Grounding:
         concept = evidence.probs @ self.concepts  # (B, V): P(the photo shows the word's thing)
         wanted = concept >= s.concept_threshold
         bonus = torch.where(wanted, s.bonus, 0.0)
-        # a confident cat rules out the dog the decoder would add: animals the classifier
-        # finds unlikely beside a confident one are not said
-        sure_animal = (concept >= s.concept_threshold) & self.animal_words  # (B, V)
-        ban = sure_animal.any(dim=1, keepdim=True) & self.animal_words & (concept < s.ruled_out)
-        no_person = evidence.person < s.person_threshold  # (B,)
+        # animals need evidence: the decoder's Flickr8k habit is a dog in every scene
+        ban = self.animal_words & (concept < s.ruled_out)
+        # a confident cat, pizza or bus leaves less room for a person the head imagined
+        beside = evidence.other >= s.beside_threshold
+        needed = torch.where(beside, s.person_threshold_beside, s.person_threshold)
+        no_person = evidence.person < needed  # (B,)
         if len(self.person_ids):
             ban[:, self.person_ids] = no_person.unsqueeze(1)
         return bonus, ban

@@ -1,10 +1,10 @@
 """`python -m training person-head`: the "someone is in the photo" head of grounding.
 
-A logistic regression on the mean-pooled encoder features (D = 2048) of Flickr8k's training photos,
-from the feature cache that `prepare` made. A photo's label is the share of its five captions that
-name a person (a word of `grounding.json`'s person words), so "a dog runs on the beach" photos
-teach it what no one looks like. Trained with L-BFGS on the whole split at once (6,000 rows);
-dev accuracy and ROC AUC are logged and kept in `grounding.json`.
+A logistic regression on the ImageNet classifier's 1000 log-probabilities of Flickr8k's training
+photos, from the feature cache that `prepare` made. A photo's label is the share of its five
+captions that name a person (a word of `grounding.json`'s person words), so "a dog runs on the
+beach" photos teach it what no one looks like. Trained with L-BFGS on the whole split at once
+(6,000 rows); dev accuracy and ROC AUC are logged and kept in `grounding.json`.
 """
 
 import argparse
@@ -14,7 +14,13 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from captioning.grounding import GroundingFile, save_person_head
+from captioning.bundle import read_config
+from captioning.grounding import (
+    GroundingFile,
+    class_log_probs,
+    load_classifier,
+    save_person_head,
+)
 from captioning.vocabulary import tokenize
 from training.data import Split, load_split
 
@@ -23,14 +29,11 @@ WEIGHT_DECAY = 1e-3
 STEPS = 200
 
 
-def pooled(split: Split, chunk: int = 500) -> torch.Tensor:
-    """(N, L, D) float16 features -> (N, D) float32 means, a chunk at a time."""
-    return torch.cat(
-        [
-            split.features[i : i + chunk].float().mean(dim=1)
-            for i in range(0, len(split.features), chunk)
-        ]
-    )
+def log_probs(classifier: tuple[torch.Tensor, torch.Tensor], split: Split) -> torch.Tensor:
+    """(N, L, D) float16 features -> (N, 1000) the classifier's log-probabilities."""
+    f, chunk = split.features, 500
+    parts = [class_log_probs(f[i : i + chunk], *classifier) for i in range(0, len(f), chunk)]
+    return torch.cat(parts)
 
 
 def person_share(split: Split, person_words: set[str]) -> torch.Tensor:
@@ -77,16 +80,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     config = GroundingFile.load(args.model)  # person words, from `imagenet-words`
     words = set(config.person_words)
+    classifier = load_classifier(args.model / read_config(args.model)["encoder"]["weights"])
     train, dev = load_split(args.work, "train"), load_split(args.work, "dev")
-    x_train, y_train = pooled(train), person_share(train, words)
+    x_train, y_train = log_probs(classifier, train), person_share(train, words)
     weight, bias = fit(x_train, y_train)
-    x_dev, y_dev = pooled(dev), person_share(dev, words)
+    x_dev, y_dev = log_probs(classifier, dev), person_share(dev, words)
     p_dev = torch.sigmoid(x_dev @ weight + bias)
     truth = y_dev >= 0.5
     accuracy = float(((p_dev >= 0.5) == truth).float().mean())
     auc = roc_auc(p_dev, truth)
     config.person_head = {
-        "trained_on": f"Flickr8k train, {len(train.images)} photos, mean-pooled eager features",
+        "trained_on": f"Flickr8k train, {len(train.images)} photos: ImageNet log-probabilities "
+        "of the mean-pooled eager features",
         "label": "share of the photo's captions naming a person",
         "weight_decay": WEIGHT_DECAY,
         "dev_accuracy": round(accuracy, 4),
