@@ -37,3 +37,5 @@ train: setup
 	$(BIN)/python -m training evaluate --split dev
 	$(BIN)/python -m training evaluate --split test
 	$(BIN)/python -m training export
+	$(BIN)/python -m training imagenet-words
+	$(BIN)/python -m training person-head

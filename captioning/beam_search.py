@@ -5,8 +5,9 @@ Scores are summed log-probabilities; a finished beam keeps its score and only ex
 where the length counts the words and <end>. <pad>, <start> and <unk> are never generated.
 
 Grounding (see `grounding.py`) steers it per photo: `bonus` (B, V) is added to a word's
-log-probability at every step until the beam says that word (then it is spent, so the word is
-asked for once, not repeated), and `ban` (B, V) marks words never said for that photo. With
+log-probability until the beam says that word (or its plural; then it is spent, so the word is
+asked for once, not repeated): a share of it at every step, and all of it as a cost of ending
+the caption without the word. `ban` (B, V) marks words never said for that photo. With
 `block_ngram` n, a beam never says the same n words twice: the word that would repeat an n-gram
 it already said gets -inf; with `block_echo`, a word never follows itself, directly or one word
 later ("green green grass", "white and white").
@@ -43,11 +44,17 @@ def beam_search(
     ban: torch.Tensor | None = None,
     block_ngram: int = 0,
     block_echo: bool = False,
+    push: float = 1.0,
+    spends: torch.Tensor | None = None,
+    give_up_after: int = 16,
 ) -> list[list[Beam]]:
     """feats (B, L, D) -> for each photo, its beams, best first.
     bonus (B, V) >= 0, spent once said; ban (B, V) bool; block_ngram: 0 to allow repeats;
     block_echo: no word right after itself or after itself and one other ("green green",
-    "white and white")."""
+    "white and white"); push: the share of a bonus added at each step (ending a caption before
+    saying the word costs the whole bonus); spends (V,): the word whose bonus each word spends
+    (dogs -> dog; default: itself); give_up_after: from this many words on, a caption may end
+    without its bonus word (it will not fit)."""
     B, L, _ = feats.shape
     K, V = beam_size, decoder.config.vocab_size
     pad, start, end = Vocabulary.pad, Vocabulary.start, Vocabulary.end
@@ -73,11 +80,16 @@ def beam_search(
     said = torch.empty(B * K, 0, dtype=torch.long)  # (B*K, t): each beam's words so far
     gained = torch.zeros(B, K)  # the bonus in each beam's score, taken out of the score it reports
 
-    for _ in range(max_length):
+    for t in range(max_length):
         logits, h, c, alpha = decoder.step(tokens, feats, feats_proj, h, c)
         logp = logits.log_softmax(dim=-1) + fixed  # (B*K, V)
         if bonus is not None:
-            logp = logp + bonus
+            # a share of each unsaid word's bonus at every step; ending before saying it costs
+            # the whole bonus
+            adjust = push * bonus
+            if t < give_up_after:
+                adjust[:, end] -= bonus.amax(dim=1)
+            logp = logp + adjust
         if block_ngram and said.shape[1] >= block_ngram:
             logp = logp + _repeats(said, block_ngram, V)
         if block_echo and said.shape[1]:
@@ -89,7 +101,7 @@ def beam_search(
         parent, word = flat // V, flat % V  # (B, K)
         rows = (parent + offsets).view(-1)  # (B*K,) into the flat beams
         if bonus is not None:
-            gained = gained.gather(1, parent) + bonus.view(B, K * V).gather(1, flat)
+            gained = gained.gather(1, parent) + adjust.view(B, K * V).gather(1, flat)
         h, c = h.index_select(0, rows), c.index_select(0, rows)
         finished = finished.gather(1, parent) | (word == end) | (word == pad)
         parents.append(parent)
@@ -98,7 +110,8 @@ def beam_search(
         tokens = word.view(-1)
         said = torch.cat([said.index_select(0, rows), tokens.unsqueeze(1)], dim=1)
         if bonus is not None:  # a word's bonus is spent once its beam says it
-            bonus = bonus.index_select(0, rows).scatter(1, tokens.unsqueeze(1), 0.0)
+            spent = tokens if spends is None else spends[tokens]
+            bonus = bonus.index_select(0, rows).scatter(1, spent.unsqueeze(1), 0.0)
         if bool(finished.all()):
             break
 

@@ -99,6 +99,9 @@ class Captioner:
             ban=ban,
             block_ngram=grounding.settings.block_ngram,
             block_echo=grounding.settings.block_echo,
+            push=grounding.settings.push,
+            spends=grounding.spends,
+            give_up_after=grounding.settings.give_up_after,
         )
         judgements = grounding.judge(evidence, [beams[0].score for beams in found])
         return [

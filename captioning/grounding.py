@@ -20,7 +20,7 @@ The bundle keeps this in `grounding.json` (person words, settings) and `groundin
 """
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,7 +40,11 @@ Doubt = Literal["text", "unfamiliar"]
 class GroundingSettings:
     concept_threshold: float = 0.5  # P(concept) from which its word is asked for
     bonus: float = 4.0  # added once to that word's log-probability at every step until said
-    ruled_out: float = 0.02  # an animal the classifier finds less likely than this is not said
+    bonus_kinds: tuple[str, ...] = ("animal", "food")  # what a caption is asked to name
+    push: float = 0.2  # the share of the bonus added at each step (ending without it: all)
+    give_up_after: int = 14  # words; from then on a caption may end without the word asked for
+    ruled_out: float = 0.1  # an animal the classifier finds less likely than this is not said
+    object_ruled_out: float = 0.0  # the same for objects (a bed, a car, a bench)
     person_threshold: float = 0.7  # below it, person words are not said
     beside_threshold: float = 0.3  # from this P(a non-person concept)...
     person_threshold_beside: float = 0.9  # ...P(person) must reach this for person words
@@ -48,7 +52,7 @@ class GroundingSettings:
     max_tags: int = 3
     text_threshold: float = 0.3  # P(text or screen) from which the caption is a guess
     unsure_score: float = -1.0  # a caption's mean log-probability below which the decoder is unsure
-    block_ngram: int = 3  # no n-gram of this length twice in one caption (0: allowed)
+    block_ngram: int = 2  # no n-gram of this length twice in one caption (0: allowed)
     block_echo: bool = True  # no "green green", no "white and white"
 
 
@@ -71,6 +75,7 @@ class GroundingFile:
 
     person_words: list[str]
     settings: GroundingSettings = field(default_factory=GroundingSettings)
+    word_concepts: dict[str, str] = field(default_factory=dict)  # puppy -> dog, dogs -> dog
     person_head: dict[str, Any] = field(default_factory=dict)  # how the head was trained
 
     def save(self, bundle: Path) -> Path:
@@ -83,7 +88,13 @@ class GroundingFile:
     def load(cls, bundle: Path) -> "GroundingFile":
         content = json.loads((bundle / GROUNDING_FILE).read_text())
         settings = GroundingSettings(**content.get("settings", {}))
-        return cls(content["person_words"], settings, content.get("person_head", {}))
+        settings = replace(settings, bonus_kinds=tuple(settings.bonus_kinds))  # a JSON list
+        return cls(
+            content["person_words"],
+            settings,
+            content.get("word_concepts", {}),
+            content.get("person_head", {}),
+        )
 
 
 def save_person_head(bundle: Path, weight: torch.Tensor, bias: torch.Tensor) -> Path:
@@ -116,6 +127,7 @@ class Grounding:
         vocab: Vocabulary,
         person_words: list[str],
         settings: GroundingSettings,
+        word_concepts: dict[str, str] | None = None,
     ) -> None:
         self.classifier_weight, self.classifier_bias = classifier_weight, classifier_bias
         self.head_weight, self.head_bias = head_weight, head_bias
@@ -129,6 +141,19 @@ class Grounding:
         self.text = torch.tensor([k == "text" for k in table.kinds])
         self.animals = torch.tensor([k == "animal" for k in table.kinds])
         self.animal_words = self.concepts[self.animals].amax(dim=0).bool()  # (V,)
+        objects = torch.tensor([k == "object" for k in table.kinds])
+        self.object_words = self.concepts[objects].amax(dim=0).bool() & ~self.animal_words
+        self.spends = torch.arange(V)  # saying "puppy" spends the bonus of "dog"
+        for word, concept in (word_concepts or {}).items():
+            if word in vocab.index and concept in vocab.index:
+                self.spends[vocab.index[word]] = vocab.index[concept]
+        # the word a caption is asked for, by the photo's likeliest class (-1: none)
+        self.asked_word = torch.tensor(
+            [
+                vocab.index[w] if w and k in settings.bonus_kinds else -1
+                for w, k in zip(table.words, table.kinds, strict=True)
+            ]
+        )
         self.person_ids = torch.tensor([vocab.index[w] for w in person_words if w in vocab.index])
 
     @classmethod
@@ -151,6 +176,7 @@ class Grounding:
             vocab,
             config.person_words,
             config.settings,
+            config.word_concepts,
         )
 
     def evidence(self, feats: torch.Tensor) -> Evidence:
@@ -166,10 +192,18 @@ class Grounding:
         ban (B, V) bool: words never said for that photo."""
         s = self.settings
         concept = evidence.probs @ self.concepts  # (B, V): P(the photo shows the word's thing)
-        wanted = concept >= s.concept_threshold
+        # only the likeliest class's word, and only where its kind adds up to a confident concept
+        # (not "animal" for a dog that some wolves resemble)
+        word = self.asked_word[evidence.probs.argmax(dim=1)]  # (B,)
+        rows = torch.arange(len(word))
+        wanted = torch.zeros_like(concept, dtype=torch.bool)
+        sure = (word >= 0) & (concept[rows, word.clamp(min=0)] >= s.concept_threshold)
+        wanted[rows[sure], word[sure]] = True
         bonus = torch.where(wanted, s.bonus, 0.0)
         # animals need evidence: the decoder's Flickr8k habit is a dog in every scene
         ban = self.animal_words & (concept < s.ruled_out)
+        ban |= self.object_words & (concept < s.object_ruled_out)
+        ban = ban[:, self.spends]  # and their other words: no "puppy" where there is no dog
         # a confident cat, pizza or bus leaves less room for a person the head imagined
         beside = evidence.other >= s.beside_threshold
         needed = torch.where(beside, s.person_threshold_beside, s.person_threshold)

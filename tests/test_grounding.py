@@ -27,7 +27,7 @@ def tiny_grounding(person_bias: float = -10.0, **settings: float) -> Grounding:
     return Grounding(
         weight,
         torch.zeros(1000),
-        torch.zeros(D),
+        torch.zeros(1000),
         torch.tensor([person_bias]),
         table,
         vocab,
@@ -145,17 +145,18 @@ def test_grounded_batch_equals_one_by_one() -> None:
 
 def test_person_words_need_evidence_of_a_person() -> None:
     man = Vocabulary([*SPECIALS, *WORDS]).index["man"]
-    feats = photo_features(n=1)
-    _, ban = tiny_grounding(person_bias=-5.0).decoding_bias(
-        tiny_grounding(person_bias=-5.0).evidence(feats)
-    )
-    assert ban[0, man]
-    gate = tiny_grounding(person_bias=5.0)
-    _, ban = gate.decoding_bias(gate.evidence(feats))
-    assert not ban[0, man]
-    # a confident cat leaves little room for the person the head imagined
-    _, ban = gate.decoding_bias(gate.evidence(photo_features(cat=1.0)))
-    assert ban[0, man]
+    feats, cat = photo_features(n=1), photo_features(cat=1.0)
+
+    def banned(person_bias: float, photo: torch.Tensor) -> bool:
+        grounding = tiny_grounding(person_bias=person_bias)
+        _, ban = grounding.decoding_bias(grounding.evidence(photo))
+        return bool(ban[0, man])
+
+    assert banned(-5.0, feats)  # P(person) 0.01
+    assert not banned(1.4, feats)  # P(person) 0.8
+    # beside a confident cat, 0.8 is not enough for the person the head imagined; 0.99 is
+    assert banned(1.4, cat)
+    assert not banned(5.0, cat)
 
 
 def test_verdict_tags_and_doubt() -> None:

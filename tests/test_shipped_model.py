@@ -39,3 +39,22 @@ def test_captions_dev_photos_like_their_references() -> None:
     results = captioner.caption([open_image(data.image_dir / n) for n in names])
     b1, _, _, b4 = bleu([r.caption for r in results], [data.captions[n] for n in names])
     assert b1 > 0.5 and b4 > 0.1
+
+
+EVERYDAY = ROOT.parent / "shared" / "everyday" / "imagenet-sample"
+
+
+@pytest.mark.weights
+@needs_weights
+@pytest.mark.skipif(not EVERYDAY.is_dir(), reason=f"needs {EVERYDAY}")
+def test_names_the_cats_and_invents_no_people_on_everyday_animal_photos() -> None:
+    from captioning.preprocessing import open_image
+    from training.everyday import names_person
+
+    cats = sorted(EVERYDAY.glob("n0212[34]*.jpg"))  # the domestic cats of the sample
+    assert cats
+    captioner = Captioner.from_pretrained(BUNDLE)
+    for path, result in zip(cats, captioner.caption([open_image(p) for p in cats]), strict=True):
+        assert "cat" in result.words, (path.name, result.caption)
+        assert not names_person(result.caption), (path.name, result.caption)
+        assert result.tags and result.confident

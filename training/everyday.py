@@ -8,7 +8,8 @@ Two kinds of folder (see ../shared/everyday):
 - ImageNet-named photos (`SYNSET_label.jpg`): the class is known, so it prints people invented on
   the animal and food photos and how often the caption names the dog, the cat and the bird.
 Both print the share of degenerate captions (an n-gram said twice in a row, like "white and white
-and white", or a caption that runs to the maximum length).
+and white", or a caption that runs to the maximum length) and of replies that say their caption
+is a guess.
 
 Words are matched after the project's tokenizer, singular and plural alike.
 """
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from captioning.captioner import Captioner
+from captioning.captioner import Captioner, CaptionResult
 from captioning.concepts import ConceptTable
 from captioning.preprocessing import open_image
 from captioning.vocabulary import tokenize
@@ -134,6 +135,7 @@ NAMES = {
 class Captions:
     photos: list[str]
     captions: list[str]
+    guesses: list[bool]  # the reply says the caption is a guess
     seconds: float
 
 
@@ -164,11 +166,16 @@ def share(flags: Iterable[bool]) -> float:
 
 def caption_photos(captioner: Captioner, paths: list[Path], beam: int | None) -> Captions:
     started = time.monotonic()
-    captions: list[str] = []
+    results: list[CaptionResult] = []
     for start in range(0, len(paths), BATCH):
         images = [open_image(p) for p in paths[start : start + BATCH]]
-        captions += [r.caption for r in captioner.caption(images, beam)]
-    return Captions([p.name for p in paths], captions, time.monotonic() - started)
+        results += captioner.caption(images, beam)
+    return Captions(
+        [p.name for p in paths],
+        [r.caption for r in results],
+        [not r.confident for r in results],
+        time.monotonic() - started,
+    )
 
 
 def coco_figures(
@@ -250,6 +257,7 @@ def evaluate_everyday(
         "grounded": grounded,
         "seconds": round(done.seconds, 1),
         **{k: round(v, 4) if isinstance(v, float) else v for k, v in figures.items()},
+        "guesses": round(share(done.guesses), 4),
         "captions": dict(zip(done.photos, done.captions, strict=True)),
     }
     for key, value in summary.items():

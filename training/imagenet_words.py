@@ -148,6 +148,7 @@ PEOPLE = frozenset(
         "him",
     ]
 )
+GENERIC_ANIMAL = frozenset({"animal"})  # no "man" -> "animal": too wide to stand for a word
 RARE = 10  # a word tagged fewer times than this in WordNet's corpus has too little evidence
 TEXT_CLASSES = frozenset(
     {"web_site", "menu", "crossword_puzzle", "comic_book", "book_jacket", "envelope"}
@@ -237,6 +238,35 @@ def names_a_person(senses: list[Sense], synsets: dict[int, Synset]) -> bool:
     return 2 * sum(s.tagged for s in senses if s.kind == "noun.person") >= total
 
 
+def word_concepts(
+    vocab: Vocabulary,
+    table: ConceptTable,
+    synsets: dict[int, Synset],
+    senses: dict[str, list[Sense]],
+) -> dict[str, str]:
+    """Vocabulary words that name a concept of the table other than by its own word: plurals
+    (dogs -> dog) and kinds of it (puppy, poodle -> dog; duck -> bird). Saying one spends the
+    concept's bonus, and one is not said where the concept is ruled out."""
+    concepts = {w for w, k in zip(table.words, table.kinds, strict=True) if w and k == "animal"}
+    concepts -= GENERIC_ANIMAL
+    found: dict[str, str] = {}
+    for word in vocab.words[len(SPECIALS) :]:
+        lemma = singular(word, senses)
+        if word in concepts or lemma is None:
+            continue
+        if lemma in concepts:
+            found[word] = lemma
+            continue
+        first = max(senses[lemma], key=lambda s: s.tagged)  # the word as it is mostly used
+        if first.kind != "noun.animal" or first.tagged == 0:
+            continue
+        above = [lem for s in ancestors(synsets[first.offset], synsets)[1:] for lem in s.lemmas]
+        concept = next((lem for lem in above if lem in concepts), None)
+        if concept is not None:
+            found[word] = concept
+    return found
+
+
 def person_words(
     vocab: Vocabulary, senses: dict[str, list[Sense]], synsets: dict[int, Synset]
 ) -> list[str]:
@@ -252,7 +282,9 @@ def person_words(
         lemma = singular(word, senses)
         if lemma is None or (lemma in animals and sum(s.tagged for s in senses[lemma]) < RARE):
             continue
-        if names_a_person(senses[lemma], synsets):
+        # a plural (adults) is a noun, whatever the adjective (adult) is used for
+        uses = senses[lemma] if lemma == word else [s for s in senses[lemma] if s.kind != "other"]
+        if names_a_person(uses, synsets):
             found.add(word)
     return sorted(found)
 
@@ -366,6 +398,7 @@ def run(args: argparse.Namespace) -> None:
     grounding = args.model / GROUNDING_FILE
     config = GroundingFile.load(args.model) if grounding.exists() else GroundingFile([])
     config.person_words = people
+    config.word_concepts = word_concepts(vocab, table, synsets, senses)
     config.save(args.model)
     log.info("%d person words written to %s: %s", len(people), grounding, " ".join(people))
     kinds = Counter(table.kinds)
