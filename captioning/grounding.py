@@ -44,7 +44,7 @@ class GroundingSettings:
     push: float = 0.2  # the share of the bonus added at each step (ending without it: all)
     give_up_after: int = 14  # words; from then on a caption may end without the word asked for
     ruled_out: float = 0.1  # an animal the classifier finds less likely than this is not said
-    object_ruled_out: float = 0.0  # the same for objects (a bed, a car, a bench)
+    object_ruled_out: float = 0.002  # the same for objects (a bed, a car, a bench)
     person_threshold: float = 0.7  # below it, person words are not said
     beside_threshold: float = 0.3  # from this P(a non-person concept)...
     person_threshold_beside: float = 0.9  # ...P(person) must reach this for person words
