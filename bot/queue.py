@@ -53,7 +53,8 @@ class Ticket:
     file_id: str
     attempts: int
     caption: str | None  # set when only the reply is left to send
-    album: str | None = None  # media_group_id: answered together with the rest of its album
+    album: str | None  # media_group_id: answered together with the rest of its album
+    received_at: datetime  # an answer is tried for until REPLY_RETRY_HOURS after this
 
     @classmethod
     def of(cls, job: Job) -> "Ticket":
@@ -66,6 +67,7 @@ class Ticket:
             job.attempts,
             job.caption if job.status == JobStatus.CAPTIONED else None,
             job.media_group_id,
+            job.received_at,
         )
 
 
@@ -167,6 +169,12 @@ class CaptionQueue:
     def next_retry(self) -> datetime | None:
         with self.sessions() as session:
             return jobs.next_retry(session)
+
+    def requeue(self, job_ids: Sequence[int]) -> None:
+        """Put jobs the worker took back in the queue (their batch failed)."""
+        with self.sessions.begin() as session:
+            jobs.requeue(session, job_ids)
+        self.wakeup.set()
 
     def requeue_unfinished(self) -> int:
         """At start-up: put the jobs the last process was working on back in the queue."""

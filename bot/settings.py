@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     batch_wait_ms: int = Field(default=50, ge=0, le=60_000)
     rate_limit_per_minute: int = Field(default=20, ge=1)
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    download_timeout_s: float = Field(default=30.0, gt=0, le=600)  # one photo's whole download
+    # a passing Telegram failure (5xx, timeout, 429) is retried this long after the photo came
+    reply_retry_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    retry_backoff_max_s: float = Field(default=300.0, gt=0, le=3600)  # longest wait between tries
 
     translation_backends: Annotated[tuple[str, ...], NoDecode] = ("google", "mymemory")
     translation_timeout_s: float = Field(default=5.0, gt=0, le=120)

@@ -260,6 +260,8 @@ class FakeTelegram(LoopbackServer):
         self._inline_queries: dict[str, bool] = {}
         self._failures: list[_Failure] = []
         self._held: dict[str, asyncio.Event] = {}
+        self._outage: ApiError | None = None
+        self._slow_files: dict[str, float] = {}  # file_id -> seconds its download takes
         self._waiting: dict[str, int] = {}
         self._webhook_task: asyncio.Task[None] | None = None
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -602,6 +604,21 @@ class FakeTelegram(LoopbackServer):
             error = ApiError(code, description, retry_after if code == 429 else None)
             self._failures.append(_Failure(method.lower(), error, times, chat_id))
 
+    def start_outage(self, code: int = 502, description: str = "Bad Gateway") -> None:
+        """Every method but getUpdates, and every download, fails with `code` until
+        `end_outage` (as when Telegram's front end is up and the Bot API behind it is not)."""
+        with self._lock:
+            self._outage = ApiError(code, description)
+
+    def end_outage(self) -> None:
+        with self._lock:
+            self._outage = None
+
+    def slow_download(self, file_id: str, seconds: float) -> None:
+        """The file's download trickles its bytes out over `seconds`."""
+        with self._lock:
+            self._slow_files[file_id] = seconds
+
     def hold(self, method: str) -> None:
         """Keep requests of `method` waiting until `release`; requests whose client went away
         meanwhile are dropped unanswered and unrecorded, as if they never reached Telegram."""
@@ -631,6 +648,8 @@ class FakeTelegram(LoopbackServer):
     def clear_faults(self) -> None:
         with self._lock:
             self._failures.clear()
+            self._outage = None
+            self._slow_files.clear()
             held = list(self._held)
         for method in held:
             self.release(method)
@@ -805,7 +824,7 @@ class FakeTelegram(LoopbackServer):
                 return web.json_response({"ok": False, "error_code": 499, "description": "gone"})
         with self._lock:
             call = Call(method, params, files)
-            failure = self._take_failure(key, params)
+            failure = self._outage or self._take_failure(key, params)
             try:
                 if failure is not None:
                     raise failure
@@ -820,7 +839,7 @@ class FakeTelegram(LoopbackServer):
             return web.json_response(call.error, status=int(call.error["error_code"]))
         return web.json_response({"ok": True, "result": call.result})
 
-    async def _handle_download(self, request: web.Request) -> web.Response:
+    async def _handle_download(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
             return web.json_response(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
@@ -831,9 +850,24 @@ class FakeTelegram(LoopbackServer):
                 return web.json_response(
                     {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
                 )
+            if self._outage is not None:
+                return _error_response(self._outage)
             self.downloads.append(stored.file_id)
             self._changed.notify_all()
-        return web.Response(body=stored.data, content_type="application/octet-stream")
+            slow = self._slow_files.get(stored.file_id)
+        if slow is None:
+            return web.Response(body=stored.data, content_type="application/octet-stream")
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        response.content_length = len(stored.data)
+        await response.prepare(request)
+        pieces = 20
+        step = max(1, -(-len(stored.data) // pieces))
+        with contextlib.suppress(ConnectionResetError):  # the bot gave up waiting
+            for start in range(0, len(stored.data), step):
+                await asyncio.sleep(slow / pieces)
+                await response.write(stored.data[start : start + step])
+            await response.write_eof()
+        return response
 
     def _take_failure(self, key: str, params: dict[str, Any]) -> ApiError | None:
         for failure in self._failures:

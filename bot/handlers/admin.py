@@ -30,6 +30,9 @@ def stats_text(data: figures.Figures) -> str:
             f"p95 {seconds(data.latency_p95_s)}",
             f"Translation failures: {data.translation_failures_day} in the last day, "
             f"{data.translation_failures_total} in all",
+            f"Telegram errors: {data.retrying} photo(s) waiting to be tried again, "
+            f"{data.retried_day} answered after a retry in the last day"
+            + (f" (last error: {data.last_error})" if data.last_error else ""),
         ]
     )
 

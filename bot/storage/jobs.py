@@ -130,6 +130,15 @@ def requeue_unfinished(session: Session) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def requeue(session: Session, job_ids: Collection[int]) -> None:
+    """These jobs, taken by the worker, go back in the queue (unless answered meanwhile)."""
+    session.execute(
+        update(Job)
+        .where(Job.id.in_(job_ids), Job.status == JobStatus.RUNNING)
+        .values(status=JobStatus.QUEUED)
+    )
+
+
 def save_caption(
     session: Session,
     job_id: int,
