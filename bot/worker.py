@@ -213,6 +213,7 @@ class CaptionWorker:
                     return
                 batch = self._fetched[: self.settings.batch_size]
                 del self._fetched[: len(batch)]
+                self.queue.wakeup.set()  # room for more downloads
                 try:
                     await self._caption_batch(batch)
                 except Exception:
