@@ -134,7 +134,9 @@ def build_application(settings: Settings, captioner: Captioner) -> Application:
         .post_stop(on_stop)
         .build()
     )
-    queue = CaptionQueue(sessions, settings.queue_size, settings.rate_limit_per_minute)
+    queue = CaptionQueue(
+        sessions, settings.queue_size, settings.rate_limit_per_minute, settings.user_queue_size
+    )
     translator = Translator(settings, sessions)
     typing = TypingIndicator(application.bot)
     worker = CaptionWorker(

@@ -1,12 +1,18 @@
-"""The caption queue: admission (queue size, per-user rate limit) and fair batches.
+"""The caption queue: admission (queue size, one user's share of it, per-user rate limit) and
+fair batches.
 
 The database is the queue: a photo is accepted by writing its job row, so a crash loses nothing
 accepted; an asyncio event only wakes the worker up. All calls run on the event loop thread,
 so the checks and the insert of `submit` cannot interleave with another submit.
+
+A refusal costs almost nothing: the user is told once per window (`notice_due`), and the rest
+of their photos in that window are dropped without a reply, only counted (`refused`). While a
+user is over the rate limit, their photos are dropped without a database query.
 """
 
 import asyncio
 import enum
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,7 +30,12 @@ class Outcome(enum.StrEnum):
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"  # this message already has a job
     QUEUE_FULL = "queue_full"
+    USER_QUEUE_FULL = "user_queue_full"  # this user's photos fill their share of the queue
     RATE_LIMITED = "rate_limited"
+
+
+REFUSALS = (Outcome.QUEUE_FULL, Outcome.USER_QUEUE_FULL, Outcome.RATE_LIMITED)
+NOTICES_KEPT = 10_000  # users with a notice window open, before expired ones are forgotten
 
 
 @dataclass(frozen=True)
@@ -109,22 +120,46 @@ def fair_pick(
 
 class CaptionQueue:
     def __init__(
-        self, sessions: sessionmaker[Session], queue_size: int, rate_limit_per_minute: int
+        self,
+        sessions: sessionmaker[Session],
+        queue_size: int,
+        rate_limit_per_minute: int,
+        user_queue_size: int | None = None,
     ) -> None:
         self.sessions = sessions
         self.queue_size = queue_size
+        self.user_queue_size = user_queue_size or max(1, queue_size // 4)
         self.rate_limit_per_minute = rate_limit_per_minute
         self.wakeup = asyncio.Event()
+        self.refused: Counter[Outcome] = Counter()  # photos refused since start, by reason
+        self.notices: Counter[Outcome] = Counter()  # of them, how many were told so
+        self._windows: dict[tuple[int, Outcome], datetime] = {}  # notice windows still open
+        self._limited_until: dict[int, datetime] = {}  # over the rate limit until then
 
     def submit(self, request: PhotoRequest) -> Outcome:
         """Accept the photo (write its job) or say why not."""
+        outcome = self._admit(request)
+        if outcome in REFUSALS:
+            self.refused[outcome] += 1
+        return outcome
+
+    def _admit(self, request: PhotoRequest) -> Outcome:
+        now = utcnow()
+        if self._limited_until.get(request.user_id, now) > now:
+            return Outcome.RATE_LIMITED
         with self.sessions.begin() as session:
             if jobs.exists(session, request.chat_id, request.message_id):
                 return Outcome.DUPLICATE
             if jobs.pending_count(session) >= self.queue_size:
                 return Outcome.QUEUE_FULL
-            recent = jobs.received_since(session, request.user_id, utcnow() - RATE_WINDOW)
-            if recent >= self.rate_limit_per_minute:
+            if jobs.pending_count_of(session, request.user_id) >= self.user_queue_size:
+                return Outcome.USER_QUEUE_FULL
+            window = jobs.received_times_since(session, request.user_id, now - RATE_WINDOW)
+            if len(window) >= self.rate_limit_per_minute:
+                # the user may send again once enough of these are a minute old
+                self._limited_until[request.user_id] = (
+                    window[len(window) - self.rate_limit_per_minute] + RATE_WINDOW
+                )
                 return Outcome.RATE_LIMITED
             chats.remember(
                 session,
@@ -151,6 +186,24 @@ class CaptionQueue:
                 albums.SETTLE.total_seconds() + 0.05, self.wakeup.set
             )
         return Outcome.ACCEPTED
+
+    def notice_due(self, user_id: int, outcome: Outcome) -> datetime | None:
+        """For a refused photo: when the user may send again, if they are to be told now (the
+        first refusal of its kind in its window); None: drop it without a reply."""
+        now = utcnow()
+        key = (user_id, outcome)
+        if self._windows.get(key, now) > now:
+            return None
+        if outcome == Outcome.RATE_LIMITED:
+            until = self._limited_until.get(user_id, now + RATE_WINDOW)
+        else:
+            until = now + RATE_WINDOW
+        if len(self._windows) >= NOTICES_KEPT:
+            self._windows = {k: v for k, v in self._windows.items() if v > now}
+            self._limited_until = {k: v for k, v in self._limited_until.items() if v > now}
+        self._windows[key] = until
+        self.notices[outcome] += 1
+        return until
 
     def ready_count(self, exclude: frozenset[int] = frozenset()) -> int:
         with self.sessions() as session:

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     engine: Literal["eager", "onnx", "bf16", "int8"] = "int8"
 
     queue_size: int = Field(default=256, ge=1)
+    # one user's photos waiting at most; None: a quarter of QUEUE_SIZE
+    user_queue_size: int | None = Field(default=None, ge=1)
     batch_size: int = Field(default=8, ge=1, le=256)
     batch_wait_ms: int = Field(default=50, ge=0, le=60_000)
     rate_limit_per_minute: int = Field(default=20, ge=1)
@@ -86,7 +88,9 @@ class Settings(BaseSettings):
             raise ValueError(f"not an SQLAlchemy database URL ({exc})") from exc
         return value
 
-    @field_validator("telegram_bot_token", "webhook_url", "webhook_secret", mode="before")
+    @field_validator(
+        "telegram_bot_token", "webhook_url", "webhook_secret", "user_queue_size", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

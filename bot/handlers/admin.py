@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.handlers.reply import reply
+from bot.queue import CaptionQueue, Outcome
 from bot.services import services
 from bot.storage import stats as figures
 from bot.storage.models import utcnow
@@ -37,6 +38,21 @@ def stats_text(data: figures.Figures) -> str:
     )
 
 
+def refusals_text(queue: CaptionQueue) -> str:
+    """Photos refused since the bot started, by reason, and how many of them were told so."""
+    reasons = {
+        Outcome.RATE_LIMITED: "over the rate limit",
+        Outcome.USER_QUEUE_FULL: "user's share of the queue full",
+        Outcome.QUEUE_FULL: "queue full",
+    }
+    parts = ", ".join(f"{name} {queue.refused[outcome]}" for outcome, name in reasons.items())
+    total, told = sum(queue.refused.values()), sum(queue.notices.values())
+    return (
+        f"Photos refused since start: {total} ({parts}); {told} notice(s) sent, "
+        f"{total - told} dropped without a reply"
+    )
+
+
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -48,4 +64,5 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     with svc.sessions() as session:
         data = figures.collect(session, utcnow())
-    await message.reply_text(stats_text(data), do_quote=True)
+    text = f"{stats_text(data)}\n{refusals_text(svc.queue)}"
+    await message.reply_text(text, do_quote=True)

@@ -53,9 +53,20 @@ def pending_count(session: Session) -> int:
     return session.scalar(select(func.count()).where(Job.status.in_(PENDING))) or 0
 
 
-def received_since(session: Session, user_id: int, since: datetime) -> int:
-    query = select(func.count()).where(Job.user_id == user_id, Job.received_at >= since)
+def pending_count_of(session: Session, user_id: int) -> int:
+    """This user's jobs accepted and not yet answered."""
+    query = select(func.count()).where(Job.user_id == user_id, Job.status.in_(PENDING))
     return session.scalar(query) or 0
+
+
+def received_times_since(session: Session, user_id: int, since: datetime) -> list[datetime]:
+    """When this user's photos since `since` arrived, oldest first."""
+    query = (
+        select(Job.received_at)
+        .where(Job.user_id == user_id, Job.received_at >= since)
+        .order_by(Job.received_at)
+    )
+    return list(session.scalars(query))
 
 
 def ready(session: Session, now: datetime) -> Sequence[Job]:
