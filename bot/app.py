@@ -11,7 +11,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -35,6 +34,7 @@ from bot.handlers import (
 )
 from bot.images import enable_heic
 from bot.queue import CaptionQueue
+from bot.send_budget import SendBudget
 from bot.services import KEY, Services
 from bot.settings import Settings, describe_error
 from bot.storage.database import make_engine, make_sessions, upgrade
@@ -129,7 +129,7 @@ def build_application(settings: Settings, captioner: Captioner) -> Application:
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
         .concurrent_updates(True)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(SendBudget())
         .post_init(on_start)
         .post_stop(on_stop)
         .build()

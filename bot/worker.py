@@ -29,6 +29,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
 from bot import retry
 from bot.caption_keyboard import caption_keyboard
 from bot.queue import CaptionQueue, Ticket
+from bot.send_budget import captions_first
 from bot.settings import Settings
 from bot.storage import albums, chats, jobs
 from bot.storage.models import CaptionMode, JobStatus, utcnow
@@ -362,12 +363,13 @@ class CaptionWorker:
                 )
             keyboard = caption_keyboard([ticket.id for ticket, _ in parts], language)
             try:
-                message = await self.bot.send_message(
-                    first.chat_id,
-                    text,
-                    reply_parameters=self._reply_to(first),
-                    reply_markup=keyboard,
-                )
+                with captions_first():
+                    message = await self.bot.send_message(
+                        first.chat_id,
+                        text,
+                        reply_parameters=self._reply_to(first),
+                        reply_markup=keyboard,
+                    )
             except (BadRequest, Forbidden) as exc:
                 log.warning("job %d: reply refused by Telegram: %s", first.id, exc.message)
                 for ticket, _ in parts:
@@ -398,9 +400,10 @@ class CaptionWorker:
         _, language = self._languages(ticket)
         text = t(key, language, limit_mb=self.settings.max_file_bytes // (1024 * 1024))
         try:
-            message = await self.bot.send_message(
-                ticket.chat_id, text, reply_parameters=self._reply_to(ticket)
-            )
+            with captions_first():
+                message = await self.bot.send_message(
+                    ticket.chat_id, text, reply_parameters=self._reply_to(ticket)
+                )
         except TelegramError as exc:
             log.warning("job %d: could not send the apology: %s", ticket.id, exc)
             return
