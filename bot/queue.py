@@ -118,6 +118,14 @@ def fair_pick(
     return picked
 
 
+def _has_room(room: Counter[int], user_id: int, per_user: int) -> bool:
+    """Count one job of the user against their room (`per_user` for users not in `room`)."""
+    if user_id not in room:
+        room[user_id] = per_user
+    room[user_id] -= 1
+    return room[user_id] >= 0
+
+
 class CaptionQueue:
     def __init__(
         self,
@@ -209,11 +217,21 @@ class CaptionQueue:
         with self.sessions() as session:
             return sum(1 for job in jobs.ready(session, utcnow()) if job.id not in exclude)
 
-    def take(self, limit: int, exclude: frozenset[int] = frozenset()) -> list[Ticket]:
+    def take(
+        self,
+        limit: int,
+        exclude: frozenset[int] = frozenset(),
+        in_hand: Mapping[int, int] | None = None,
+        per_user: int | None = None,
+    ) -> list[Ticket]:
         """Claim up to `limit` ready jobs, fairly across users (ids in `exclude` are skipped:
-        their replies are being sent)."""
+        their replies are being sent). With `per_user`, a user gets no more than that many,
+        less what the worker already has of theirs (`in_hand`, by user id)."""
         with self.sessions.begin() as session:
             candidates = [job for job in jobs.ready(session, utcnow()) if job.id not in exclude]
+            if per_user is not None:
+                room = Counter({user: per_user - n for user, n in (in_hand or {}).items()})
+                candidates = [job for job in candidates if _has_room(room, job.user_id, per_user)]
             users = {job.user_id for job in candidates}
             batch = fair_pick(candidates, limit, jobs.last_started(session, users))
             jobs.start(session, batch)

@@ -17,6 +17,7 @@ holds up neither the model nor anyone else's photos.
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any
@@ -63,7 +64,7 @@ class CaptionWorker:
         self.translator = translator
         self.settings = settings
         self._sending: set[int] = set()  # captioned jobs whose reply is on its way
-        self._fetching: set[int] = set()  # jobs being downloaded and decoded
+        self._fetching: dict[int, Ticket] = {}  # jobs being downloaded and decoded
         self._fetched: list[tuple[Ticket, Image.Image]] = []  # decoded, waiting for the model
         self._fetch_done = asyncio.Event()  # a download finished (with an image or not)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -75,6 +76,18 @@ class CaptionWorker:
         """Downloads in flight at most: two batches, so the next batch is ready when the model
         is, and a few slow files leave room for the rest."""
         return 2 * self.settings.batch_size
+
+    @property
+    def per_user_slots(self) -> int:
+        """One user's photos downloading or waiting for the model at most: a quarter of a
+        batch, so that a burst from one user cannot take every slot before others arrive."""
+        return max(1, self.settings.batch_size // 4)
+
+    def _in_hand(self) -> Counter[int]:
+        """Photos per user downloading or downloaded and waiting for the model."""
+        in_hand = Counter(ticket.user_id for ticket in self._fetching.values())
+        in_hand.update(ticket.user_id for ticket, _ in self._fetched)
+        return in_hand
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -119,19 +132,22 @@ class CaptionWorker:
         while not self._stopping:
             try:
                 free = self.fetch_slots - len(self._fetching) - len(self._fetched)
-                if free <= 0 or not self.queue.ready_count(self._busy()):
+                taken = (
+                    self.queue.take(free, self._busy(), self._in_hand(), self.per_user_slots)
+                    if free > 0
+                    else []
+                )
+                if not taken:
                     await self._sleep_until_woken(self._idle_timeout())
                     continue
-                for ticket in self.queue.take(free, self._busy()):
+                for ticket in taken:
                     if self._expired(ticket):
-                        log.error(
-                            "job %d: no answer within REPLY_RETRY_HOURS; giving up", ticket.id
-                        )
+                        log.error("job %d: not answered within REPLY_RETRY_HOURS", ticket.id)
                         await self._apologise(ticket, "caption_failed", "no answer in time")
                     elif ticket.caption is not None:  # captioned before; only the reply is left
                         self._deliver_later(ticket, ticket.caption)
                     else:
-                        self._fetching.add(ticket.id)
+                        self._fetching[ticket.id] = ticket
                         self._background(self._fetch(ticket))
             except Exception:
                 log.exception("caption worker error while taking jobs")
@@ -171,7 +187,7 @@ class CaptionWorker:
             log.exception("job %d: preparing the photo failed", ticket.id)
             self._retry(ticket, exc)
         finally:
-            self._fetching.discard(ticket.id)
+            self._fetching.pop(ticket.id, None)
             self._fetch_done.set()
             self.queue.wakeup.set()  # a download slot is free
 

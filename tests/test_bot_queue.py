@@ -99,3 +99,17 @@ async def test_take_is_fair_and_never_hands_out_a_job_twice(
     assert queue.take(100) == []
     assert queue.requeue_unfinished() == 25  # as after a crash: all go back in the queue
     assert len(queue.take(100, exclude=frozenset({first[0].id}))) == 24
+
+
+async def test_take_gives_one_user_no_more_than_their_room(
+    sessions: sessionmaker[Session],
+) -> None:
+    queue = CaptionQueue(sessions, queue_size=100, rate_limit_per_minute=100)
+    for n in range(10):
+        queue.submit(photo(1, n))
+    queue.submit(photo(2, 1))
+    first = queue.take(8, per_user=2)
+    assert sorted(ticket.user_id for ticket in first) == [1, 1, 2]
+    # user 1 still has two in hand: nothing more of theirs until those are done
+    assert queue.take(8, in_hand={1: 2}, per_user=2) == []
+    assert [ticket.user_id for ticket in queue.take(8, in_hand={1: 1}, per_user=2)] == [1]
