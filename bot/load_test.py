@@ -243,6 +243,7 @@ def measure_flood(
         bot.start()
         try:
             uploaded = [tg.photo_sizes(photo) for photo in photos]
+            _paced_users(tg, users, interval, 1, uploaded, None)  # warm-up, not counted
             alone_sent, alone = _paced_users(tg, users, interval, rounds, uploaded, None)
             flooder = tg.add_user("Flooder")
             beside_sent, beside = _paced_users(
@@ -289,11 +290,14 @@ def _paced_users(
     people = [tg.add_user(f"Paced {i}") for i in range(users)]
     sent: list[dict[str, Any]] = []
     latencies: list[float] = []
-    started = time.monotonic()
 
-    def flood(user: FakeUser, count: int) -> None:
-        for n in range(count):
-            tg.push_update({"message": tg.user_message(user, photo=uploaded[n % len(uploaded)])})
+    burst = []
+    if flooder is not None:  # made beforehand, and put in at once, as Telegram delivers a flood
+        user, count = flooder
+        burst = [
+            {"message": tg.user_message(user, photo=uploaded[n % len(uploaded)])}
+            for n in range(count)
+        ]
 
     def paced(index: int, user: FakeUser) -> None:
         for round_ in range(rounds):
@@ -310,10 +314,11 @@ def _paced_users(
                 return
             latencies.append(reply.at - began)
 
-    with ThreadPoolExecutor(max_workers=users + 1) as pool:
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=users) as pool:
         futures = [pool.submit(paced, i, u) for i, u in enumerate(people)]
-        if flooder is not None:
-            futures.append(pool.submit(flood, *flooder))
+        if burst:
+            tg.push_updates(burst)
         for future in futures:
             future.result()
     time.sleep(SETTLE_S)

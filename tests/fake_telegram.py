@@ -402,13 +402,19 @@ class FakeTelegram(LoopbackServer):
 
     def push_update(self, update: dict[str, Any]) -> int:
         """Queue an update for getUpdates under a fresh update_id (a copy of `update` is kept)."""
+        return self.push_updates([update])[0]
+
+    def push_updates(self, updates: list[dict[str, Any]]) -> list[int]:
+        """Queue several updates at once (one burst, as a flood arrives); their update_ids."""
+        ids = []
         with self._lock:
-            body = {k: v for k, v in update.items() if k != "update_id"}
-            update_id = next(self._update_ids)
-            self._updates.append({"update_id": update_id, **_copy(body)})
+            for update in updates:
+                body = {k: v for k, v in update.items() if k != "update_id"}
+                ids.append(next(self._update_ids))
+                self._updates.append({"update_id": ids[-1], **_copy(body)})
             self._changed.notify_all()
         self._call_in_loop(self._wake_pollers)
-        return update_id
+        return ids
 
     def user_message(
         self,
@@ -472,6 +478,20 @@ class FakeTelegram(LoopbackServer):
         if media_group_id is not None:
             content["media_group_id"] = media_group_id
         message = self.user_message(user, chat=chat, reply_to=reply_to, **content)
+        self.push_update({"message": message})
+        return message
+
+    def send_raw_photo(
+        self, user: FakeUser, data: bytes, *, width: int = 640, height: int = 480
+    ) -> dict[str, Any]:
+        """A photo whose one size is `data` as it is, unchecked (as a broken client or a bug of
+        Telegram's would deliver it)."""
+        file_id = self.put_file(data, extension="jpg")
+        with self._lock:
+            stored = self._files[file_id]
+        size = {"file_id": file_id, "file_unique_id": stored.file_unique_id,
+                "file_size": len(data), "width": width, "height": height}  # fmt: skip
+        message = self.user_message(user, photo=[size])
         self.push_update({"message": message})
         return message
 
