@@ -9,9 +9,17 @@ from telegram import PhotoSize
 from captioning.preprocessing import IMAGE_SIZE
 
 IMAGE_MIME_TYPES = frozenset(
-    {"image/jpeg", "image/pjpeg", "image/png", "image/webp", "image/heic", "image/heif"}
+    {
+        "image/jpeg",
+        "image/pjpeg",
+        "image/png",
+        "image/webp",
+        "image/heic",
+        "image/heif",
+        "image/gif",  # an animated one is captioned by its first frame
+    }
 )
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".heic", ".heif"})
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".heic", ".heif", ".gif"})
 
 
 def enable_heic() -> None:

@@ -20,7 +20,8 @@ from captioning.preprocessing import BadImageError, open_image
         ("application/octet-stream", "IMG_2.JPEG", True),
         (None, "photo.png", True),
         ("application/pdf", "report.pdf", False),
-        ("image/gif", "cat.gif", False),
+        ("image/gif", "cat.gif", True),  # its first frame
+        ("image/svg+xml", "logo.svg", False),
         ("text/plain", "notes.jpg", False),  # the type Telegram saw wins over the name
         (None, None, False),
         (None, "README", False),
