@@ -32,7 +32,7 @@ from bot.caption_keyboard import caption_keyboard
 from bot.queue import CaptionQueue, Ticket
 from bot.send_budget import captions_first
 from bot.settings import Settings
-from bot.storage import albums, chats, jobs
+from bot.storage import albums, chats, jobs, translations
 from bot.storage.models import CaptionMode, JobStatus, utcnow
 from bot.texts import album_reply, caption_mode, caption_reply, t, ui_language
 from bot.translation import Translator
@@ -396,8 +396,11 @@ class CaptionWorker:
                     self._retry(ticket, exc)
                 return
             with self.sessions.begin() as session:
-                for (ticket, _), russian in zip(parts, russians, strict=True):
-                    jobs.finish(session, ticket.id, message.message_id)
+                for (ticket, caption), russian in zip(parts, russians, strict=True):
+                    if not jobs.finish(session, ticket.id, message.message_id):
+                        # forgotten while the reply was on its way: so is its translation
+                        translations.forget_texts(session, [caption])
+                        continue
                     if russian is not None:
                         jobs.save_translation(session, ticket.id, russian)
                     elif mode != CaptionMode.EN:

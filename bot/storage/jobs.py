@@ -189,13 +189,15 @@ def note_translation_failure(session: Session, job_id: int) -> None:
     session.execute(update(Job).where(Job.id == job_id).values(translation_failed=True))
 
 
-def finish(session: Session, job_id: int, reply_message_id: int) -> None:
-    """The reply was sent: the job is done."""
-    session.execute(
+def finish(session: Session, job_id: int, reply_message_id: int) -> bool:
+    """The reply was sent: the job is done. False if the job is gone (its user asked the bot to
+    forget while the reply was on its way)."""
+    result = session.execute(
         update(Job)
         .where(Job.id == job_id)
         .values(status=JobStatus.DONE, reply_message_id=reply_message_id, finished_at=utcnow())
     )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
 def fail(session: Session, job_id: int, error: str) -> None:
@@ -240,6 +242,12 @@ def history_count(session: Session, *, chat_id: int, user_id: int) -> int:
         Job.chat_id == chat_id, Job.user_id == user_id, Job.status == JobStatus.DONE
     )
     return session.scalar(query) or 0
+
+
+def captions_of(session: Session, user_id: int) -> list[str]:
+    """Every caption the bot made for this user's photos."""
+    query = select(Job.caption).where(Job.user_id == user_id, Job.caption.is_not(None))
+    return [caption for caption in session.scalars(query) if caption is not None]
 
 
 def forget_user(session: Session, user_id: int) -> int:
