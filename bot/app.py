@@ -17,6 +17,7 @@ from telegram.ext import (
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -25,6 +26,7 @@ from bot.handlers import (
     caption_buttons,
     commands,
     errors,
+    flood_gate,
     forget,
     group,
     history,
@@ -40,6 +42,7 @@ from bot.settings import Settings, describe_error
 from bot.storage.database import make_engine, make_sessions, upgrade
 from bot.translation import Translator
 from bot.typing_indicator import TypingIndicator
+from bot.update_budget import UpdateBudget
 from bot.worker import CaptionWorker
 from captioning.captioner import Captioner
 
@@ -59,6 +62,7 @@ def add_handlers(application: Application) -> None:
     """Every handler of the bot, in the order they are tried."""
     private_chat = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
+    application.add_handler(TypeHandler(Update, flood_gate.gate), group=-3)
     application.add_handler(CommandHandler("start", commands.start))
     application.add_handler(CommandHandler("help", commands.help_command))
     application.add_handler(CommandHandler("lang", language.lang, filters=private_chat))
@@ -142,7 +146,10 @@ def build_application(settings: Settings, captioner: Captioner) -> Application:
     worker = CaptionWorker(
         application.bot, queue, sessions, captioner, translator, typing, settings
     )
-    application.bot_data[KEY] = Services(settings, sessions, queue, translator, typing, worker)
+    updates = UpdateBudget(settings.updates_per_minute)
+    application.bot_data[KEY] = Services(
+        settings, sessions, queue, translator, typing, worker, updates
+    )
     add_handlers(application)
     return application
 

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=8, ge=1, le=256)
     batch_wait_ms: int = Field(default=50, ge=0, le=60_000)
     rate_limit_per_minute: int = Field(default=20, ge=1)
+    # one user's other updates (commands, texts, buttons, inline queries...) a minute
+    updates_per_minute: int = Field(default=30, ge=1)
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     download_timeout_s: float = Field(default=30.0, gt=0, le=600)  # one photo's whole download
     # a passing Telegram failure (5xx, timeout, 429) is retried this long after the photo came

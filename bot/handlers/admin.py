@@ -64,5 +64,6 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     with svc.sessions() as session:
         data = figures.collect(session, utcnow())
-    text = f"{stats_text(data)}\n{refusals_text(svc.queue)}"
+    dropped = f"Other updates dropped (over UPDATES_PER_MINUTE) since start: {svc.updates.dropped}"
+    text = f"{stats_text(data)}\n{refusals_text(svc.queue)}\n{dropped}"
     await message.reply_text(text, do_quote=True)
