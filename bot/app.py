@@ -133,7 +133,7 @@ def build_application(settings: Settings, captioner: Captioner) -> Application:
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
         .concurrent_updates(True)
-        .rate_limiter(SendBudget())
+        .rate_limiter(SendBudget(per_group_minute=settings.group_messages_per_minute))
         .post_init(on_start)
         .post_stop(on_stop)
         .build()

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+from collections import deque
 from collections.abc import Callable, Coroutine, Iterator
 from datetime import timedelta
 from typing import Any
@@ -27,7 +28,8 @@ log = logging.getLogger(__name__)
 PER_SECOND = 30  # messages a second, all chats together
 PER_GROUP_MINUTE = 20  # messages a minute into one group
 SECOND_POLL_S = 0.05  # how often a second-rank request looks for a free slot
-GROUP_LIMITERS_KEPT = 512
+GROUPS_KEPT = 512  # groups with a recent message, before idle ones are forgotten
+GROUP_WINDOW_S = 61.0  # a minute, and a second for the request to get there
 
 _first: contextvars.ContextVar[bool] = contextvars.ContextVar("captions_first", default=False)
 
@@ -46,12 +48,12 @@ class SendBudget(BaseRateLimiter[int]):
     def __init__(
         self,
         per_second: float = PER_SECOND,
-        per_group_minute: float = PER_GROUP_MINUTE,
+        per_group_minute: int = PER_GROUP_MINUTE,
         max_retries: int = 2,
     ) -> None:
         self._overall = AsyncLimiter(per_second, 1.0)
         self._per_group_minute = per_group_minute
-        self._groups: dict[int | str, AsyncLimiter] = {}
+        self._groups: dict[int | str, deque[float]] = {}  # recent send times per group
         self._max_retries = max_retries
         self._first_waiting = 0  # captions waiting for the overall budget
         self._resume = asyncio.Event()  # cleared while Telegram asks for a pause (429)
@@ -63,14 +65,24 @@ class SendBudget(BaseRateLimiter[int]):
     async def shutdown(self) -> None:
         """Nothing to release."""
 
-    def _group(self, chat_id: int | str) -> AsyncLimiter:
-        if chat_id not in self._groups and len(self._groups) >= GROUP_LIMITERS_KEPT:
-            idle = [k for k, v in self._groups.items() if v.has_capacity(v.max_rate)]
-            for key in idle:
-                del self._groups[key]
-        if chat_id not in self._groups:
-            self._groups[chat_id] = AsyncLimiter(self._per_group_minute, 60.0)
-        return self._groups[chat_id]
+    async def _take_group(self, chat_id: int | str) -> None:
+        """Wait until fewer than `per_group_minute` messages went into the group in the last
+        minute (a sliding window: Telegram counts any minute, not a leaky bucket's average)."""
+        loop = asyncio.get_running_loop()
+        if chat_id not in self._groups and len(self._groups) >= GROUPS_KEPT:
+            now = loop.time()
+            self._groups = {
+                k: v for k, v in self._groups.items() if v and now - v[-1] < GROUP_WINDOW_S
+            }
+        sent = self._groups.setdefault(chat_id, deque())
+        while True:
+            now = loop.time()
+            while sent and now - sent[0] >= GROUP_WINDOW_S:
+                sent.popleft()
+            if len(sent) < self._per_group_minute:
+                sent.append(now)
+                return
+            await asyncio.sleep(sent[0] + GROUP_WINDOW_S - now)
 
     async def _take_overall(self, first: bool) -> None:
         if first:
@@ -104,7 +116,7 @@ class SendBudget(BaseRateLimiter[int]):
         attempt = 0
         while True:
             if group is not None:
-                await self._group(group).acquire()
+                await self._take_group(group)
             if chat_id is not None:
                 await self._take_overall(first)
             await self._resume.wait()

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=8, ge=1, le=256)
     batch_wait_ms: int = Field(default=50, ge=0, le=60_000)
     rate_limit_per_minute: int = Field(default=20, ge=1)
+    # messages the bot sends into one group a minute at most (Telegram's limit is about 20)
+    group_messages_per_minute: int = Field(default=20, ge=1, le=60)
     # one user's other updates (commands, texts, buttons, inline queries...) a minute
     updates_per_minute: int = Field(default=30, ge=1)
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)

@@ -261,6 +261,8 @@ class FakeTelegram(LoopbackServer):
         self._failures: list[_Failure] = []
         self._held: dict[str, asyncio.Event] = {}
         self._outage: ApiError | None = None
+        self._group_limit: int | None = None  # sends into one group a minute, as Telegram's
+        self._group_sends: dict[int, list[float]] = {}
         self._slow_files: dict[str, float] = {}  # file_id -> seconds its download takes
         self._waiting: dict[str, int] = {}
         self._webhook_task: asyncio.Task[None] | None = None
@@ -630,6 +632,28 @@ class FakeTelegram(LoopbackServer):
         with self._lock:
             self._outage = ApiError(code, description)
 
+    def limit_groups(self, per_minute: int) -> None:
+        """Sends into a group beyond `per_minute` in any minute fail with 429, as Telegram's do."""
+        with self._lock:
+            self._group_limit = per_minute
+
+    def _over_group_limit(self, key: str, params: dict[str, Any]) -> ApiError | None:
+        if self._group_limit is None or key not in SEND_METHODS:
+            return None
+        try:
+            chat_id = int(params.get("chat_id"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return None
+        if chat_id >= 0:
+            return None
+        now = time.monotonic()
+        sent = [t for t in self._group_sends.get(chat_id, []) if now - t < 60]
+        if len(sent) >= self._group_limit:
+            wait = max(1, int(sent[0] + 60 - now) + 1)
+            return ApiError(429, f"Too Many Requests: retry after {wait}", wait)
+        self._group_sends[chat_id] = [*sent, now]
+        return None
+
     def end_outage(self) -> None:
         with self._lock:
             self._outage = None
@@ -844,7 +868,11 @@ class FakeTelegram(LoopbackServer):
                 return web.json_response({"ok": False, "error_code": 499, "description": "gone"})
         with self._lock:
             call = Call(method, params, files)
-            failure = self._outage or self._take_failure(key, params)
+            failure = (
+                self._outage
+                or self._take_failure(key, params)
+                or self._over_group_limit(key, params)
+            )
             try:
                 if failure is not None:
                     raise failure

@@ -172,6 +172,28 @@ def test_one_user_fills_only_their_share_of_the_queue(
     assert rows_about_user(bot.database, heavy.id) == 2
 
 
+def test_a_group_over_its_minute_budget_gets_every_caption_later_none_lost(
+    bot_process: StartBot, fake_telegram: FakeTelegram, vocab: frozenset[str]
+) -> None:
+    tg = fake_telegram
+    per_minute = 5
+    tg.limit_groups(per_minute)  # as Telegram: a 429 past it
+    bot = bot_process(GROUP_MESSAGES_PER_MINUTE=str(per_minute))
+    owner, friend = tg.add_user("Olga"), tg.add_user("Petr")
+    group = tg.add_group(creator=owner)
+    tg.wait_reply(tg.send_text(owner, "/auto on", chat=group), timeout=WAIT)  # one of the five
+    photos = [
+        tg.send_photo(owner if i % 2 else friend, images.jpeg(120 + i), chat=group)
+        for i in range(per_minute + 3)
+    ]
+    for photo in photos:  # the last ones wait for the group's next minute
+        tg.wait_reply(photo, timeout=WAIT + 60)
+    assert bot.stop() == 0
+    assert_one_caption_each(tg, photos, vocab)
+    refused = [c for c in tg.calls(chat_id=group.id) if c.error and c.error["error_code"] == 429]
+    assert refused == [], [c.describe() for c in refused]
+
+
 def test_a_bad_setting_stops_start_up_with_a_message_that_names_it(
     bot_process: StartBot,
 ) -> None:
