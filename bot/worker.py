@@ -414,8 +414,9 @@ class CaptionWorker:
             self._sending.difference_update(ids)
 
     async def _apologise(self, ticket: Ticket, key: str, error: str) -> None:
-        """Close a job that cannot be captioned, and tell its user why, politely."""
-        self._fail(ticket, error)
+        """Close a job that cannot be captioned, and tell its user why, politely. If Telegram
+        fails for a passing reason, the job is tried again later like any other (a file that
+        fails again is refused again then), until REPLY_RETRY_HOURS."""
         _, language = self._languages(ticket)
         text = t(key, language, limit_mb=self.settings.max_file_bytes // (1024 * 1024))
         try:
@@ -424,9 +425,14 @@ class CaptionWorker:
                     ticket.chat_id, text, reply_parameters=self._reply_to(ticket)
                 )
         except TelegramError as exc:
-            log.warning("job %d: could not send the apology: %s", ticket.id, exc)
+            if isinstance(exc, BadRequest | Forbidden) or self._expired(ticket):
+                log.warning("job %d: could not send the apology: %s", ticket.id, exc)
+                self._fail(ticket, error)
+            else:
+                self._retry(ticket, exc)
             return
         with self.sessions.begin() as session:
+            jobs.fail(session, ticket.id, error)
             jobs.set_reply(session, ticket.id, message.message_id)
 
     def _fail(self, ticket: Ticket, error: str) -> None:

@@ -39,20 +39,28 @@ def test_an_outage_loses_nothing_and_every_photo_is_answered_once_after_it(
     tg.release("sendMessage")
     # ... and five more arrive during the outage (getUpdates still works): none can be fetched.
     during = [tg.send_photo(u, images.jpeg(210 + i)) for i, u in enumerate(users)]
+    broken = tg.send_document(  # its apology cannot be sent either, until Telegram is back
+        admin, images.truncated_jpeg(219), file_name="cut.jpg", mime_type="image/jpeg"
+    )
     wait_until(
-        lambda: all(rows_about_user(bot.database, u.id) == 2 for u in users),
-        "all ten photos to be accepted",
+        lambda: (
+            all(rows_about_user(bot.database, u.id) == 2 for u in users)
+            and rows_about_user(bot.database, admin.id) == 1
+        ),
+        "all ten photos and the broken file to be accepted",
     )
     time.sleep(OUTAGE_S)
     failed = [c for c in tg.calls() if not c.ok and c.error and c.error["error_code"] == 502]
     assert len(failed) > 10, "the bot stopped trying during the outage"
-    assert not any(tg.replies_to(p) for p in captioned + during)
+    assert not any(tg.replies_to(p) for p in [*captioned, *during, broken])
     tg.end_outage()
 
     for photo in captioned + during:
         tg.wait_reply(photo, timeout=WAIT)
+    apology = tg.wait_reply(broken, timeout=WAIT)
     stats = tg.wait_reply(tg.send_text(admin, "/stats"), timeout=WAIT).text or ""
     assert bot.stop() == 0
+    assert len(tg.replies_to(broken)) == 1 and not is_caption(apology.text, vocab)
     for photo in captioned + during:
         replies = tg.replies_to(photo)
         assert len(replies) == 1, [r.describe() for r in replies]
