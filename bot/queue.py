@@ -213,10 +213,6 @@ class CaptionQueue:
         self.notices[outcome] += 1
         return until
 
-    def ready_count(self, exclude: frozenset[int] = frozenset()) -> int:
-        with self.sessions() as session:
-            return sum(1 for job in jobs.ready(session, utcnow()) if job.id not in exclude)
-
     def take(
         self,
         limit: int,

@@ -57,7 +57,7 @@ async def test_submit_accepts_once_and_wakes(sessions: sessionmaker[Session]) ->
     assert queue.submit(photo(1, 1)) == Outcome.ACCEPTED
     assert queue.wakeup.is_set()
     assert queue.submit(photo(1, 1)) == Outcome.DUPLICATE
-    assert queue.ready_count() == 1
+    assert len(queue.take(100)) == 1
 
 
 async def test_rate_limit_is_per_user(sessions: sessionmaker[Session]) -> None:
@@ -65,7 +65,7 @@ async def test_rate_limit_is_per_user(sessions: sessionmaker[Session]) -> None:
     outcomes = [queue.submit(photo(1, n)) for n in range(5)]
     assert outcomes == [Outcome.ACCEPTED] * 3 + [Outcome.RATE_LIMITED] * 2
     assert queue.submit(photo(2, 1)) == Outcome.ACCEPTED
-    assert queue.ready_count() == 4
+    assert len(queue.take(100)) == 4
 
 
 async def test_full_queue_refuses_until_jobs_are_taken(sessions: sessionmaker[Session]) -> None:
