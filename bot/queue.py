@@ -35,6 +35,8 @@ class Outcome(enum.StrEnum):
 
 
 REFUSALS = (Outcome.QUEUE_FULL, Outcome.USER_QUEUE_FULL, Outcome.RATE_LIMITED)
+# a user with several photos waiting yields to the others' photos for at most this long
+BACKLOG_PATIENCE = timedelta(seconds=5)
 NOTICES_KEPT = 10_000  # users with a notice window open, before expired ones are forgotten
 
 
@@ -219,12 +221,24 @@ class CaptionQueue:
         exclude: frozenset[int] = frozenset(),
         in_hand: Mapping[int, int] | None = None,
         per_user: int | None = None,
+        idle: bool = True,
     ) -> list[Ticket]:
         """Claim up to `limit` ready jobs, fairly across users (ids in `exclude` are skipped:
         their replies are being sent). With `per_user`, a user gets no more than that many,
-        less what the worker already has of theirs (`in_hand`, by user id)."""
+        less what the worker already has of theirs (`in_hand`, by user id). Unless the worker
+        is `idle`, a user with a backlog (several photos waiting) yields to the others: their
+        photos are taken only once they have waited BACKLOG_PATIENCE."""
+        now = utcnow()
         with self.sessions.begin() as session:
-            candidates = [job for job in jobs.ready(session, utcnow()) if job.id not in exclude]
+            candidates = [job for job in jobs.ready(session, now) if job.id not in exclude]
+            if not idle:
+                waiting = Counter(job.user_id for job in candidates)
+                patient = now - BACKLOG_PATIENCE
+                candidates = [
+                    job
+                    for job in candidates
+                    if waiting[job.user_id] == 1 or job.received_at <= patient
+                ]
             if per_user is not None:
                 room = Counter({user: per_user - n for user, n in (in_hand or {}).items()})
                 candidates = [job for job in candidates if _has_room(room, job.user_id, per_user)]

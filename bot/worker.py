@@ -67,6 +67,7 @@ class CaptionWorker:
         self._fetching: dict[int, Ticket] = {}  # jobs being downloaded and decoded
         self._fetched: list[tuple[Ticket, Image.Image]] = []  # decoded, waiting for the model
         self._fetch_done = asyncio.Event()  # a download finished (with an image or not)
+        self._captioning = False  # the model is on a batch
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._loop_tasks: list[asyncio.Task[None]] = []
@@ -133,8 +134,9 @@ class CaptionWorker:
         while not self._stopping:
             try:
                 free = self.fetch_slots - len(self._fetching) - len(self._fetched)
+                idle = not (self._fetching or self._fetched or self._captioning)
                 taken = (
-                    self.queue.take(free, self._busy(), self._in_hand(), self.per_user_slots)
+                    self.queue.take(free, self._busy(), self._in_hand(), self.per_user_slots, idle)
                     if free > 0
                     else []
                 )
@@ -232,12 +234,16 @@ class CaptionWorker:
                 batch = self._fetched[: self.settings.batch_size]
                 del self._fetched[: len(batch)]
                 self.queue.wakeup.set()  # room for more downloads
+                self._captioning = True
                 try:
                     await self._caption_batch(batch)
                 except Exception:
                     log.exception("caption worker error; its batch goes back in the queue")
                     self.queue.requeue([ticket.id for ticket, _ in batch])
                     await asyncio.sleep(1.0)
+                finally:
+                    self._captioning = False
+                    self.queue.wakeup.set()  # idle now, maybe: a backlog may go next
             except Exception:
                 log.exception("caption worker error")
                 await asyncio.sleep(1.0)

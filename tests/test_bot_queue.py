@@ -113,3 +113,14 @@ async def test_take_gives_one_user_no_more_than_their_room(
     # user 1 still has two in hand: nothing more of theirs until those are done
     assert queue.take(8, in_hand={1: 2}, per_user=2) == []
     assert [ticket.user_id for ticket in queue.take(8, in_hand={1: 1}, per_user=2)] == [1]
+
+
+async def test_a_backlog_yields_to_others_unless_the_worker_is_idle(
+    sessions: sessionmaker[Session],
+) -> None:
+    queue = CaptionQueue(sessions, queue_size=100, rate_limit_per_minute=100)
+    for n in range(5):
+        queue.submit(photo(1, n))
+    queue.submit(photo(2, 1))
+    assert [ticket.user_id for ticket in queue.take(8, idle=False)] == [2]
+    assert [ticket.user_id for ticket in queue.take(8, per_user=1, idle=True)] == [1]
