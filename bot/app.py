@@ -11,13 +11,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -26,6 +26,7 @@ from bot.handlers import (
     caption_buttons,
     commands,
     errors,
+    flood_gate,
     forget,
     group,
     history,
@@ -35,11 +36,13 @@ from bot.handlers import (
 )
 from bot.images import enable_heic
 from bot.queue import CaptionQueue
+from bot.send_budget import SendBudget
 from bot.services import KEY, Services
 from bot.settings import Settings, describe_error
 from bot.storage.database import make_engine, make_sessions, upgrade
 from bot.translation import Translator
 from bot.typing_indicator import TypingIndicator
+from bot.update_budget import UpdateBudget
 from bot.worker import CaptionWorker
 from captioning.captioner import Captioner
 
@@ -59,6 +62,7 @@ def add_handlers(application: Application) -> None:
     """Every handler of the bot, in the order they are tried."""
     private_chat = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
+    application.add_handler(TypeHandler(Update, flood_gate.gate), group=-3)
     application.add_handler(CommandHandler("start", commands.start))
     application.add_handler(CommandHandler("help", commands.help_command))
     application.add_handler(CommandHandler("lang", language.lang, filters=private_chat))
@@ -129,18 +133,23 @@ def build_application(settings: Settings, captioner: Captioner) -> Application:
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
         .concurrent_updates(True)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(SendBudget(per_group_minute=settings.group_messages_per_minute))
         .post_init(on_start)
         .post_stop(on_stop)
         .build()
     )
-    queue = CaptionQueue(sessions, settings.queue_size, settings.rate_limit_per_minute)
+    queue = CaptionQueue(
+        sessions, settings.queue_size, settings.rate_limit_per_minute, settings.user_queue_size
+    )
     translator = Translator(settings, sessions)
     typing = TypingIndicator(application.bot)
     worker = CaptionWorker(
         application.bot, queue, sessions, captioner, translator, typing, settings
     )
-    application.bot_data[KEY] = Services(settings, sessions, queue, translator, typing, worker)
+    updates = UpdateBudget(settings.updates_per_minute)
+    application.bot_data[KEY] = Services(
+        settings, sessions, queue, translator, typing, worker, updates
+    )
     add_handlers(application)
     return application
 

@@ -1,18 +1,25 @@
-"""Which files the bot takes as photos, which photo size it downloads, and decoding them."""
+"""Which files the bot takes as photos, which photo size it downloads, and HEIC support."""
 
 from collections.abc import Sequence
 from pathlib import PurePath
 
 import pillow_heif
-from PIL import Image
 from telegram import PhotoSize
 
-from captioning.preprocessing import IMAGE_SIZE, BadImageError, open_image
+from captioning.preprocessing import IMAGE_SIZE
 
 IMAGE_MIME_TYPES = frozenset(
-    {"image/jpeg", "image/pjpeg", "image/png", "image/webp", "image/heic", "image/heif"}
+    {
+        "image/jpeg",
+        "image/pjpeg",
+        "image/png",
+        "image/webp",
+        "image/heic",
+        "image/heif",
+        "image/gif",  # an animated one is captioned by its first frame
+    }
 )
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".heic", ".heif"})
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".heic", ".heif", ".gif"})
 
 
 def enable_heic() -> None:
@@ -36,14 +43,3 @@ def pick_photo(sizes: Sequence[PhotoSize]) -> PhotoSize:
         if min(size.width, size.height) >= IMAGE_SIZE:
             return size
     return ordered[-1]
-
-
-def decode_all(payloads: Sequence[bytes]) -> list[Image.Image | BadImageError]:
-    """Decode each download; a broken one gives its error instead of an image."""
-    decoded: list[Image.Image | BadImageError] = []
-    for data in payloads:
-        try:
-            decoded.append(open_image(data))
-        except BadImageError as exc:
-            decoded.append(exc)
-    return decoded

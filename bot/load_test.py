@@ -14,6 +14,11 @@ Latency is from the moment the update is put in the fake server to the moment th
 reaches it. Afterwards every photo must have exactly one reply, and it must be a caption (not an
 apology); anything else is reported as lost, refused or duplicated.
 
+The flood scenario (`measure_flood`) runs the bot with its own admission settings (rate limit,
+queue size): `users` people each send a photo every `interval` s, `rounds` times, first alone and
+then, with as many new people, beside one user who sends `flood` photos at once. It reports the
+others' latency both ways, what the flooder received, and any photo of the others not captioned.
+
 The fake server and the process launcher live in the test suite (`tests/fake_telegram.py`,
 `tests/bot_process.py`), so this runs from a source checkout.
 """
@@ -29,19 +34,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.caption_keyboard import ATTENTION
 from bot.settings import Settings
-from bot.texts import t
 from captioning.benchmark import Latency, latency
 
 if TYPE_CHECKING:
-    from tests.fake_telegram import FakeTelegram, FakeUser
+    from tests.fake_telegram import Call, FakeTelegram, FakeUser
 
 log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-REFUSALS = ("queue_full", "rate_limited", "caption_failed", "bad_image", "too_big")
 REPLY_TIMEOUT_S = 600.0
 SETTLE_S = 1.0  # after the last reply, how long to watch for a duplicate
+FLOOD_SETTLE_S = 5.0  # after the others are answered, how long to watch the flooder's chat
 
 
 class NoTestSupport(RuntimeError):
@@ -92,9 +97,11 @@ def bot_environment(engine: str, threads: int, batch_size: int) -> dict[str, str
     }
 
 
-def refusal_texts() -> frozenset[str]:
-    limits = {"limit": 100000, "limit_mb": Settings.model_fields["max_file_bytes"].default >> 20}
-    return frozenset(t(key, "en", **limits) for key in REFUSALS)
+def is_caption_reply(call: Call) -> bool:
+    """A caption has the buttons under it; a refusal or an apology has none."""
+    return any(
+        str(button.get("callback_data", "")).startswith(f"{ATTENTION}:") for button in call.buttons
+    )
 
 
 def measure_service(
@@ -171,7 +178,6 @@ def _load(
     seconds = time.monotonic() - started
     time.sleep(SETTLE_S)
 
-    refusals = refusal_texts()
     answered = refused = lost = duplicated = 0
     for message in sent:
         replies = tg.replies_to(message)
@@ -179,7 +185,7 @@ def _load(
             lost += 1
         elif len(replies) > 1:
             duplicated += 1
-        elif replies[0].text in refusals:
+        elif not is_caption_reply(replies[0]):
             refused += 1
         else:
             answered += 1
@@ -195,3 +201,125 @@ def _load(
         seconds,
         latency(latencies) if latencies else Latency(float("nan"), float("nan")),
     )
+
+
+@dataclass(frozen=True)
+class FloodFigures:
+    engine: str
+    users: int
+    interval_s: float
+    rounds: int
+    flood: int  # photos the flooder sent at once
+    alone: Latency  # the others' latency without the flooder
+    beside: Latency  # the others' latency beside the flooder
+    others_sent: int  # photos of the others, both runs together
+    others_missed: int  # of them, photos not answered with exactly one caption
+    flooder_messages: int  # messages the bot sent the flooder
+    flooder_captions: int
+
+
+def measure_flood(
+    bundle: Path,
+    engine: str,
+    photos: list[bytes],
+    threads: int,
+    batch_size: int,
+    users: int = 16,
+    interval: float = 2.0,
+    rounds: int = 10,
+    flood: int = 500,
+) -> FloodFigures:
+    """One bot with its own admission settings: the paced users alone, then new paced users
+    beside a user who sends `flood` photos the moment they start."""
+    import_test_support()
+    from tests.bot_process import BotProcess
+    from tests.fake_telegram import FakeTelegram
+
+    env = bot_environment(engine, threads, batch_size)
+    del env["RATE_LIMIT_PER_MINUTE"], env["QUEUE_SIZE"]  # the bot's own: this is what is tested
+    with tempfile.TemporaryDirectory(prefix="captionbot-flood-") as workdir, FakeTelegram() as tg:
+        bot = BotProcess(Path(workdir), tg, None, bundle.resolve(), env)
+        log.info("starting the bot with engine %s for the flood scenario", engine)
+        bot.start()
+        try:
+            uploaded = [tg.photo_sizes(photo) for photo in photos]
+            _paced_users(tg, users, interval, 1, uploaded, None)  # warm-up, not counted
+            alone_sent, alone = _paced_users(tg, users, interval, rounds, uploaded, None)
+            flooder = tg.add_user("Flooder")
+            beside_sent, beside = _paced_users(
+                tg, users, interval, rounds, uploaded, (flooder, flood)
+            )
+            time.sleep(FLOOD_SETTLE_S)
+        finally:
+            code = bot.stop()
+            if code != 0:
+                log.warning("the bot exited with %d:\n%s", code, bot.log_tail())
+        others = alone_sent + beside_sent
+        missed = sum(
+            1
+            for m in others
+            if len(tg.replies_to(m)) != 1 or not is_caption_reply(tg.replies_to(m)[0])
+        )
+        to_flooder = tg.messages(flooder.id)
+    return FloodFigures(
+        engine,
+        users,
+        interval,
+        rounds,
+        flood,
+        latency(alone) if alone else Latency(float("nan"), float("nan")),
+        latency(beside) if beside else Latency(float("nan"), float("nan")),
+        len(others),
+        missed,
+        len(to_flooder),
+        sum(1 for call in to_flooder if is_caption_reply(call)),
+    )
+
+
+def _paced_users(
+    tg: FakeTelegram,
+    users: int,
+    interval: float,
+    rounds: int,
+    uploaded: list[list[dict[str, Any]]],
+    flooder: tuple[FakeUser, int] | None,
+) -> tuple[list[dict[str, Any]], list[float]]:
+    """New users, each sending a photo every `interval` s (starts spread over the first
+    interval), `rounds` times; with `flooder`, that user sends that many photos at the start.
+    The photos sent and the latency of each reply."""
+    people = [tg.add_user(f"Paced {i}") for i in range(users)]
+    sent: list[dict[str, Any]] = []
+    latencies: list[float] = []
+
+    burst = []
+    if flooder is not None:  # made beforehand, and put in at once, as Telegram delivers a flood
+        user, count = flooder
+        burst = [
+            {"message": tg.user_message(user, photo=uploaded[n % len(uploaded)])}
+            for n in range(count)
+        ]
+
+    def paced(index: int, user: FakeUser) -> None:
+        for round_ in range(rounds):
+            due = started + (index / users + round_) * interval
+            time.sleep(max(0.0, due - time.monotonic()))
+            message = tg.user_message(user, photo=uploaded[(index + round_) % len(uploaded)])
+            began = time.monotonic()
+            tg.push_update({"message": message})
+            sent.append(message)
+            try:
+                reply = tg.wait_reply(message, timeout=REPLY_TIMEOUT_S)
+            except AssertionError:
+                log.error("no reply to a photo of user %d within %.0f s", user.id, REPLY_TIMEOUT_S)
+                return
+            latencies.append(reply.at - began)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=users) as pool:
+        futures = [pool.submit(paced, i, u) for i, u in enumerate(people)]
+        if burst:
+            tg.push_updates(burst)
+        for future in futures:
+            future.result()
+    time.sleep(SETTLE_S)
+    return sent, latencies

@@ -1,12 +1,18 @@
-"""The caption queue: admission (queue size, per-user rate limit) and fair batches.
+"""The caption queue: admission (queue size, one user's share of it, per-user rate limit) and
+fair batches.
 
 The database is the queue: a photo is accepted by writing its job row, so a crash loses nothing
 accepted; an asyncio event only wakes the worker up. All calls run on the event loop thread,
 so the checks and the insert of `submit` cannot interleave with another submit.
+
+A refusal costs almost nothing: the user is told once per window (`notice_due`), and the rest
+of their photos in that window are dropped without a reply, only counted (`refused`). While a
+user is over the rate limit, their photos are dropped without a database query.
 """
 
 import asyncio
 import enum
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,7 +30,14 @@ class Outcome(enum.StrEnum):
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"  # this message already has a job
     QUEUE_FULL = "queue_full"
+    USER_QUEUE_FULL = "user_queue_full"  # this user's photos fill their share of the queue
     RATE_LIMITED = "rate_limited"
+
+
+REFUSALS = (Outcome.QUEUE_FULL, Outcome.USER_QUEUE_FULL, Outcome.RATE_LIMITED)
+# a user with several photos waiting yields to the others' photos for at most this long
+BACKLOG_PATIENCE = timedelta(seconds=5)
+NOTICES_KEPT = 10_000  # users with a notice window open, before expired ones are forgotten
 
 
 @dataclass(frozen=True)
@@ -53,7 +66,8 @@ class Ticket:
     file_id: str
     attempts: int
     caption: str | None  # set when only the reply is left to send
-    album: str | None = None  # media_group_id: answered together with the rest of its album
+    album: str | None  # media_group_id: answered together with the rest of its album
+    received_at: datetime  # an answer is tried for until REPLY_RETRY_HOURS after this
 
     @classmethod
     def of(cls, job: Job) -> "Ticket":
@@ -66,6 +80,7 @@ class Ticket:
             job.attempts,
             job.caption if job.status == JobStatus.CAPTIONED else None,
             job.media_group_id,
+            job.received_at,
         )
 
 
@@ -105,24 +120,56 @@ def fair_pick(
     return picked
 
 
+def _has_room(room: Counter[int], user_id: int, per_user: int) -> bool:
+    """Count one job of the user against their room (`per_user` for users not in `room`)."""
+    if user_id not in room:
+        room[user_id] = per_user
+    room[user_id] -= 1
+    return room[user_id] >= 0
+
+
 class CaptionQueue:
     def __init__(
-        self, sessions: sessionmaker[Session], queue_size: int, rate_limit_per_minute: int
+        self,
+        sessions: sessionmaker[Session],
+        queue_size: int,
+        rate_limit_per_minute: int,
+        user_queue_size: int | None = None,
     ) -> None:
         self.sessions = sessions
         self.queue_size = queue_size
+        self.user_queue_size = user_queue_size or max(1, queue_size // 4)
         self.rate_limit_per_minute = rate_limit_per_minute
         self.wakeup = asyncio.Event()
+        self.refused: Counter[Outcome] = Counter()  # photos refused since start, by reason
+        self.notices: Counter[Outcome] = Counter()  # of them, how many were told so
+        self._windows: dict[tuple[int, Outcome], datetime] = {}  # notice windows still open
+        self._limited_until: dict[int, datetime] = {}  # over the rate limit until then
 
     def submit(self, request: PhotoRequest) -> Outcome:
         """Accept the photo (write its job) or say why not."""
+        outcome = self._admit(request)
+        if outcome in REFUSALS:
+            self.refused[outcome] += 1
+        return outcome
+
+    def _admit(self, request: PhotoRequest) -> Outcome:
+        now = utcnow()
+        if self._limited_until.get(request.user_id, now) > now:
+            return Outcome.RATE_LIMITED
         with self.sessions.begin() as session:
             if jobs.exists(session, request.chat_id, request.message_id):
                 return Outcome.DUPLICATE
             if jobs.pending_count(session) >= self.queue_size:
                 return Outcome.QUEUE_FULL
-            recent = jobs.received_since(session, request.user_id, utcnow() - RATE_WINDOW)
-            if recent >= self.rate_limit_per_minute:
+            if jobs.pending_count_of(session, request.user_id) >= self.user_queue_size:
+                return Outcome.USER_QUEUE_FULL
+            window = jobs.received_times_since(session, request.user_id, now - RATE_WINDOW)
+            if len(window) >= self.rate_limit_per_minute:
+                # the user may send again once enough of these are a minute old
+                self._limited_until[request.user_id] = (
+                    window[len(window) - self.rate_limit_per_minute] + RATE_WINDOW
+                )
                 return Outcome.RATE_LIMITED
             chats.remember(
                 session,
@@ -150,15 +197,51 @@ class CaptionQueue:
             )
         return Outcome.ACCEPTED
 
-    def ready_count(self, exclude: frozenset[int] = frozenset()) -> int:
-        with self.sessions() as session:
-            return sum(1 for job in jobs.ready(session, utcnow()) if job.id not in exclude)
+    def notice_due(self, user_id: int, outcome: Outcome) -> datetime | None:
+        """For a refused photo: when the user may send again, if they are to be told now (the
+        first refusal of its kind in its window); None: drop it without a reply."""
+        now = utcnow()
+        key = (user_id, outcome)
+        if self._windows.get(key, now) > now:
+            return None
+        if outcome == Outcome.RATE_LIMITED:
+            until = self._limited_until.get(user_id, now + RATE_WINDOW)
+        else:
+            until = now + RATE_WINDOW
+        if len(self._windows) >= NOTICES_KEPT:
+            self._windows = {k: v for k, v in self._windows.items() if v > now}
+            self._limited_until = {k: v for k, v in self._limited_until.items() if v > now}
+        self._windows[key] = until
+        self.notices[outcome] += 1
+        return until
 
-    def take(self, limit: int, exclude: frozenset[int] = frozenset()) -> list[Ticket]:
+    def take(
+        self,
+        limit: int,
+        exclude: frozenset[int] = frozenset(),
+        in_hand: Mapping[int, int] | None = None,
+        per_user: int | None = None,
+        idle: bool = True,
+    ) -> list[Ticket]:
         """Claim up to `limit` ready jobs, fairly across users (ids in `exclude` are skipped:
-        their replies are being sent)."""
+        their replies are being sent). With `per_user`, a user gets no more than that many,
+        less what the worker already has of theirs (`in_hand`, by user id). Unless the worker
+        is `idle`, a user with a backlog (several photos waiting) yields to the others: their
+        photos are taken only once they have waited BACKLOG_PATIENCE."""
+        now = utcnow()
         with self.sessions.begin() as session:
-            candidates = [job for job in jobs.ready(session, utcnow()) if job.id not in exclude]
+            candidates = [job for job in jobs.ready(session, now) if job.id not in exclude]
+            if not idle:
+                waiting = Counter(job.user_id for job in candidates)
+                patient = now - BACKLOG_PATIENCE
+                candidates = [
+                    job
+                    for job in candidates
+                    if waiting[job.user_id] == 1 or job.received_at <= patient
+                ]
+            if per_user is not None:
+                room = Counter({user: per_user - n for user, n in (in_hand or {}).items()})
+                candidates = [job for job in candidates if _has_room(room, job.user_id, per_user)]
             users = {job.user_id for job in candidates}
             batch = fair_pick(candidates, limit, jobs.last_started(session, users))
             jobs.start(session, batch)
@@ -167,6 +250,12 @@ class CaptionQueue:
     def next_retry(self) -> datetime | None:
         with self.sessions() as session:
             return jobs.next_retry(session)
+
+    def requeue(self, job_ids: Sequence[int]) -> None:
+        """Put jobs the worker took back in the queue (their batch failed)."""
+        with self.sessions.begin() as session:
+            jobs.requeue(session, job_ids)
+        self.wakeup.set()
 
     def requeue_unfinished(self) -> int:
         """At start-up: put the jobs the last process was working on back in the queue."""

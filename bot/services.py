@@ -15,6 +15,7 @@ from bot.settings import Settings
 from bot.storage import chats
 from bot.translation import Translator
 from bot.typing_indicator import TypingIndicator
+from bot.update_budget import UpdateBudget
 from bot.worker import CaptionWorker
 
 KEY = "services"
@@ -28,6 +29,7 @@ class Services:
     translator: Translator
     typing: TypingIndicator
     worker: CaptionWorker
+    updates: UpdateBudget  # the flood gate's count of each user's other updates
 
     def chat_language(self, chat_id: int) -> str | None:
         with self.sessions() as session:

@@ -30,10 +30,20 @@ class Settings(BaseSettings):
     engine: Literal["eager", "onnx", "bf16", "int8"] = "int8"
 
     queue_size: int = Field(default=256, ge=1)
+    # one user's photos waiting at most; None: a quarter of QUEUE_SIZE
+    user_queue_size: int | None = Field(default=None, ge=1)
     batch_size: int = Field(default=8, ge=1, le=256)
     batch_wait_ms: int = Field(default=50, ge=0, le=60_000)
     rate_limit_per_minute: int = Field(default=20, ge=1)
+    # messages the bot sends into one group a minute at most (Telegram's limit is about 20)
+    group_messages_per_minute: int = Field(default=20, ge=1, le=60)
+    # one user's other updates (commands, texts, buttons, inline queries...) a minute
+    updates_per_minute: int = Field(default=30, ge=1)
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    download_timeout_s: float = Field(default=30.0, gt=0, le=600)  # one photo's whole download
+    # a passing Telegram failure (5xx, timeout, 429) is retried this long after the photo came
+    reply_retry_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    retry_backoff_max_s: float = Field(default=300.0, gt=0, le=3600)  # longest wait between tries
 
     translation_backends: Annotated[tuple[str, ...], NoDecode] = ("google", "mymemory")
     translation_timeout_s: float = Field(default=5.0, gt=0, le=120)
@@ -82,7 +92,9 @@ class Settings(BaseSettings):
             raise ValueError(f"not an SQLAlchemy database URL ({exc})") from exc
         return value
 
-    @field_validator("telegram_bot_token", "webhook_url", "webhook_secret", mode="before")
+    @field_validator(
+        "telegram_bot_token", "webhook_url", "webhook_secret", "user_queue_size", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

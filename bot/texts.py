@@ -84,17 +84,35 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
     },
     "queue_full": {
-        "en": "I have too many photos to describe right now. Please send this one again soon.",
-        "ru": "Сейчас у меня слишком много фотографий. Пришлите эту ещё раз через минуту.",
+        "en": (
+            "I have too many photos to describe right now, so I am skipping new ones for a "
+            "while. Please send this one again in a minute."
+        ),
+        "ru": (
+            "Сейчас у меня слишком много фотографий, и новые я пока пропускаю. Пришлите эту "
+            "ещё раз через минуту."
+        ),
+    },
+    "user_queue_full": {
+        "en": (
+            "You already have {count} photos waiting for a description. I will take new ones "
+            "once those are answered; the ones you send until then are skipped."
+        ),
+        "ru": (
+            "У вас уже {count} фотографий ждут описания. Новые я возьму, когда отвечу на них; "
+            "присланные до тех пор пропускаю."
+        ),
     },
     "rate_limited": {
         "en": (
-            "You have sent more than {limit} photos in a minute. Please wait a little and send "
-            "this one again."
+            "You have sent {limit} photos in a minute, as many as I describe for one person. "
+            "You may send more from {until} UTC (in {seconds} s); photos sent before then are "
+            "skipped without a reply."
         ),
         "ru": (
-            "Вы прислали больше {limit} фотографий за минуту. Подождите немного и пришлите эту "
-            "ещё раз."
+            "Вы прислали {limit} фотографий за минуту — столько я описываю для одного человека. "
+            "Присылайте ещё с {until} UTC (через {seconds} с); присланные раньше я пропущу без "
+            "ответа."
         ),
     },
     "caption_failed": {

@@ -1,15 +1,23 @@
-"""The caption worker: takes batches from the queue, captions them off the event loop, replies.
+"""The caption worker: takes jobs from the queue, downloads them, captions them in batches off
+the event loop, replies.
 
 Each job is answered once: its caption is stored (status `captioned`) before the reply is sent,
-and the job is marked `done` with the reply's message id right after. A job whose reply failed
-for a passing reason (network, flood control) is retried later. The one window left is a crash
-between Telegram accepting a reply and the `done` commit: that reply is sent again after the
-restart (at least once, rather than maybe never).
+and the job is marked `done` with the reply's message id right after. A job whose download or
+reply failed for a passing reason (network, 5xx, flood control) is tried again with capped
+exponential backoff for as long as the answer is useful (`REPLY_RETRY_HOURS`); only a permanent
+reason (the file is gone or too big, the bot was blocked) ends it early. The one window left is a
+crash between Telegram accepting a reply and the `done` commit: that reply is sent again after
+the restart (at least once, rather than maybe never).
+
+Downloads run apart from the model: each photo is fetched by a task of its own, with a timeout
+of its own (`DOWNLOAD_TIMEOUT_S`), and the model captions whatever has arrived, so a slow file
+holds up neither the model nor anyone else's photos.
 """
 
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any
@@ -17,13 +25,14 @@ from typing import Any
 from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, ReplyParameters
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
 
+from bot import retry
 from bot.caption_keyboard import caption_keyboard
-from bot.images import decode_all
 from bot.queue import CaptionQueue, Ticket
+from bot.send_budget import captions_first
 from bot.settings import Settings
-from bot.storage import albums, chats, jobs
+from bot.storage import albums, chats, jobs, translations
 from bot.storage.models import CaptionMode, JobStatus, utcnow
 from bot.texts import (
     album_reply,
@@ -36,10 +45,10 @@ from bot.texts import (
 from bot.translation import Translator
 from bot.typing_indicator import SHOWS_FOR_S, TypingIndicator
 from captioning.captioner import Captioner, CaptionResult
+from captioning.preprocessing import BadImageError, open_image
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
 IDLE_POLL_S = 5.0
 
 
@@ -62,9 +71,32 @@ class CaptionWorker:
         self.translator = translator
         self.settings = settings
         self._sending: set[int] = set()  # captioned jobs whose reply is on its way
+        self._fetching: dict[int, Ticket] = {}  # jobs being downloaded and decoded
+        self._fetched: list[tuple[Ticket, Image.Image]] = []  # decoded, waiting for the model
+        self._fetch_done = asyncio.Event()  # a download finished (with an image or not)
+        self._captioning = False  # the model is on a batch
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
-        self._loop_task: asyncio.Task[None] | None = None
+        self._loop_tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def fetch_slots(self) -> int:
+        """Downloads in flight at most: two batches, so the next batch is ready when the model
+        is, and a few slow files leave room for the rest."""
+        return 2 * self.settings.batch_size
+
+    @property
+    def per_user_slots(self) -> int:
+        """One user's photos downloading or waiting for the model at most: one, so that a
+        burst from one user adds at most one photo to each batch that others' photos are in
+        (alone, such a user loses little: the model's batch of 1 is ~3/4 as fast per photo)."""
+        return 1
+
+    def _in_hand(self) -> Counter[int]:
+        """Photos per user downloading or downloaded and waiting for the model."""
+        in_hand = Counter(ticket.user_id for ticket in self._fetching.values())
+        in_hand.update(ticket.user_id for ticket, _ in self._fetched)
+        return in_hand
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -72,13 +104,17 @@ class CaptionWorker:
         requeued = self.queue.requeue_unfinished()
         if requeued:
             log.info("re-queued %d job(s) left unfinished by the last run", requeued)
-        self._loop_task = asyncio.create_task(self._run(), name="caption-worker")
+        self._loop_tasks = [
+            asyncio.create_task(self._fetch_loop(), name="caption-fetcher"),
+            asyncio.create_task(self._caption_loop(), name="caption-worker"),
+        ]
 
     async def stop(self, timeout: float = 20.0) -> None:
-        """Finish the batch in hand and the replies on their way (up to `timeout` s); whatever
+        """Finish the photos in hand and the replies on their way (up to `timeout` s); whatever
         is left stays in the database and is picked up by the next start."""
         self._stopping = True
         self.queue.wakeup.set()
+        self._fetch_done.set()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while pending := self._unfinished():  # the batch in hand may start replies meanwhile
@@ -94,60 +130,44 @@ class CaptionWorker:
         log.info("worker stopped; %d job(s) left for the next start", requeued)
 
     def _unfinished(self) -> set[asyncio.Task[None]]:
-        tasks = set(self._tasks)
-        if self._loop_task is not None:
-            tasks.add(self._loop_task)
+        tasks = set(self._tasks) | set(self._loop_tasks)
         return {task for task in tasks if not task.done()}
 
-    # -- the loop ---------------------------------------------------------------------------
+    # -- taking jobs and downloading them ---------------------------------------------------
 
-    async def _run(self) -> None:
-        """Take a batch and download it while the model captions the one before (the model is
-        the scarce part, so it should never wait for the network)."""
-        captioning: asyncio.Task[None] | None = None  # the batch the model is on
+    async def _fetch_loop(self) -> None:
+        """Take ready jobs, fairly, whenever a download slot is free; each is downloaded and
+        decoded by a task of its own."""
         while not self._stopping:
             try:
-                if not await self._wait_for_batch():
+                free = self.fetch_slots - len(self._fetching) - len(self._fetched)
+                idle = not (self._fetching or self._fetched or self._captioning)
+                taken = (
+                    self.queue.take(free, self._busy(), self._in_hand(), self.per_user_slots, idle)
+                    if free > 0
+                    else []
+                )
+                if not taken:
+                    await self._sleep_until_woken(self._idle_timeout())
                     continue
-                batch = self.queue.take(self.settings.batch_size, self._busy())
-                if not batch:
-                    continue
-                images = await self._prepare(batch)
-                if captioning is not None:
-                    task, captioning = captioning, None
-                    await task
-                if images:
-                    captioning = self._track(self._caption_batch(images))
+                for ticket in taken:
+                    if self._expired(ticket):
+                        log.error("job %d: not answered within REPLY_RETRY_HOURS", ticket.id)
+                        await self._apologise(ticket, "caption_failed", "no answer in time")
+                    elif ticket.caption is not None:  # captioned before; only the reply is left
+                        self._deliver_later(ticket, ticket.caption)
+                    else:
+                        self._fetching[ticket.id] = ticket
+                        self._background(self._fetch(ticket))
             except Exception:
-                log.exception("caption worker error; its batch goes back in the queue")
-                if captioning is not None:  # let the batch in hand finish before re-queueing
-                    with contextlib.suppress(Exception):
-                        await captioning
-                    captioning = None
-                self.queue.requeue_unfinished()  # only this loop has jobs running
+                log.exception("caption worker error while taking jobs")
                 await asyncio.sleep(1.0)
 
     def _busy(self) -> frozenset[int]:
         return frozenset(self._sending)
 
-    async def _wait_for_batch(self) -> bool:
-        """Wait until a job is ready, then up to BATCH_WAIT_MS for a full batch."""
-        loop = asyncio.get_running_loop()
-        while True:
-            self.queue.wakeup.clear()
-            if self._stopping:
-                return False
-            if self.queue.ready_count(self._busy()):
-                break
-            await self._sleep_until_woken(self._idle_timeout())
-        deadline = loop.time() + self.settings.batch_wait_ms / 1000
-        while self.queue.ready_count(self._busy()) < self.settings.batch_size:
-            remaining = deadline - loop.time()
-            if remaining <= 0 or self._stopping:
-                break
-            self.queue.wakeup.clear()
-            await self._sleep_until_woken(remaining)
-        return not self._stopping
+    def _expired(self, ticket: Ticket) -> bool:
+        return retry.expired(ticket.received_at, utcnow(), self.settings.reply_retry_hours)
 
     def _idle_timeout(self) -> float:
         due = self.queue.next_retry()
@@ -156,33 +176,103 @@ class CaptionWorker:
         return min(IDLE_POLL_S, max(0.05, (due - utcnow()).total_seconds()))
 
     async def _sleep_until_woken(self, timeout: float) -> None:
+        self.queue.wakeup.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.queue.wakeup.wait(), timeout)
 
-    # -- one batch --------------------------------------------------------------------------
+    async def _fetch(self, ticket: Ticket) -> None:
+        """Download and decode one photo; the image joins those waiting for the model."""
+        try:
+            data = await self._download(ticket)
+            if data is None:
+                return
+            try:
+                image = await asyncio.to_thread(open_image, data)
+            except BadImageError as exc:
+                log.info("job %d: unreadable image: %s", ticket.id, exc)
+                await self._apologise(ticket, "bad_image", str(exc))
+                return
+            self._fetched.append((ticket, image))
+        except Exception as exc:
+            log.exception("job %d: preparing the photo failed", ticket.id)
+            self._retry(ticket, exc)
+        finally:
+            self._fetching.pop(ticket.id, None)
+            self._fetch_done.set()
+            self.queue.wakeup.set()  # a download slot is free
 
-    async def _prepare(self, batch: list[Ticket]) -> list[tuple[Ticket, Image.Image]]:
-        """The batch's photos that are to be captioned, downloaded and decoded; the rest are
-        answered (given up, or captioned before and only waiting for their reply)."""
-        for ticket in [ticket for ticket in batch if ticket.attempts > MAX_ATTEMPTS]:
-            log.error("job %d: giving up after %d attempts", ticket.id, ticket.attempts - 1)
-            await self._apologise(ticket, "caption_failed", "too many attempts")
-        batch = [ticket for ticket in batch if ticket.attempts <= MAX_ATTEMPTS]
-        for ticket in batch:
-            if ticket.caption is not None:  # captioned before; only the reply is left
-                self._deliver_later(ticket, ticket.caption)
-        fresh = [ticket for ticket in batch if ticket.caption is None]
-        downloads = await asyncio.gather(*(self._download(ticket) for ticket in fresh))
-        got = [(ticket, data) for ticket, data in zip(fresh, downloads, strict=True) if data]
-        decoded = await asyncio.to_thread(decode_all, [data for _, data in got])
-        images: list[tuple[Ticket, Image.Image]] = []
-        for (ticket, _), image in zip(got, decoded, strict=True):
-            if isinstance(image, Image.Image):
-                images.append((ticket, image))
-            else:
-                log.info("job %d: unreadable image: %s", ticket.id, image)
-                await self._apologise(ticket, "bad_image", str(image))
-        return images
+    async def _download(self, ticket: Ticket) -> bytes | None:
+        """The photo's bytes, or None (the job was answered with an apology or re-scheduled)."""
+        limit = self.settings.max_file_bytes
+        try:
+            async with asyncio.timeout(self.settings.download_timeout_s):
+                file = await self.bot.get_file(ticket.file_id)
+                if file.file_size and file.file_size > limit:
+                    await self._apologise(ticket, "too_big", f"{file.file_size} bytes")
+                    return None
+                data = bytes(await file.download_as_bytearray())
+        except TimeoutError:
+            self._retry(ticket, TimedOut(f"download over {self.settings.download_timeout_s:g} s"))
+            return None
+        except BadRequest as exc:
+            key = "too_big" if "too big" in exc.message.lower() else "bad_image"
+            await self._apologise(ticket, key, f"getFile: {exc.message}")
+            return None
+        except Forbidden as exc:
+            self._fail(ticket, f"download: {exc.message}")
+            return None
+        except TelegramError as exc:
+            self._retry(ticket, exc)
+            return None
+        if len(data) > limit:
+            await self._apologise(ticket, "too_big", f"{len(data)} bytes")
+            return None
+        return data
+
+    # -- captioning -------------------------------------------------------------------------
+
+    async def _caption_loop(self) -> None:
+        """Caption the downloaded photos in batches: as soon as there is one, waiting up to
+        BATCH_WAIT_MS for a full batch while downloads are still arriving."""
+        while True:
+            try:
+                if not await self._wait_for_batch():
+                    return
+                batch = self._fetched[: self.settings.batch_size]
+                del self._fetched[: len(batch)]
+                self.queue.wakeup.set()  # room for more downloads
+                self._captioning = True
+                try:
+                    await self._caption_batch(batch)
+                except Exception:
+                    log.exception("caption worker error; its batch goes back in the queue")
+                    self.queue.requeue([ticket.id for ticket, _ in batch])
+                    await asyncio.sleep(1.0)
+                finally:
+                    self._captioning = False
+                    self.queue.wakeup.set()  # idle now, maybe: a backlog may go next
+            except Exception:
+                log.exception("caption worker error")
+                await asyncio.sleep(1.0)
+
+    async def _wait_for_batch(self) -> bool:
+        """Wait until a photo is downloaded, then up to BATCH_WAIT_MS for a full batch; False
+        once stopping with nothing left in hand."""
+        loop = asyncio.get_running_loop()
+        while not self._fetched:
+            if self._stopping and not self._fetching:
+                return False
+            self._fetch_done.clear()
+            await self._fetch_done.wait()
+        deadline = loop.time() + self.settings.batch_wait_ms / 1000
+        while len(self._fetched) < self.settings.batch_size and self._fetching:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            self._fetch_done.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._fetch_done.wait(), remaining)
+        return True
 
     async def _keep_typing(self, chat_ids: set[int]) -> None:
         """Show "typing…" in these chats for as long as their photos are being worked on."""
@@ -240,30 +330,6 @@ class CaptionWorker:
                 log.exception("captioning one photo failed")
                 results.append(None)
         return results
-
-    async def _download(self, ticket: Ticket) -> bytes | None:
-        """The photo's bytes, or None (the job was answered with an apology or re-scheduled)."""
-        limit = self.settings.max_file_bytes
-        try:
-            file = await self.bot.get_file(ticket.file_id)
-            if file.file_size and file.file_size > limit:
-                await self._apologise(ticket, "too_big", f"{file.file_size} bytes")
-                return None
-            data = bytes(await file.download_as_bytearray())
-        except BadRequest as exc:
-            key = "too_big" if "too big" in exc.message.lower() else "bad_image"
-            await self._apologise(ticket, key, f"getFile: {exc.message}")
-            return None
-        except Forbidden as exc:
-            self._fail(ticket, f"download: {exc.message}")
-            return None
-        except TelegramError as exc:
-            self._retry(ticket, exc)
-            return None
-        if len(data) > limit:
-            await self._apologise(ticket, "too_big", f"{len(data)} bytes")
-            return None
-        return data
 
     # -- replies ----------------------------------------------------------------------------
 
@@ -329,12 +395,13 @@ class CaptionWorker:
                 )
             keyboard = caption_keyboard([ticket.id for ticket, _ in parts], language)
             try:
-                message = await self.bot.send_message(
-                    first.chat_id,
-                    text,
-                    reply_parameters=self._reply_to(first),
-                    reply_markup=keyboard,
-                )
+                with captions_first():
+                    message = await self.bot.send_message(
+                        first.chat_id,
+                        text,
+                        reply_parameters=self._reply_to(first),
+                        reply_markup=keyboard,
+                    )
             except (BadRequest, Forbidden) as exc:
                 log.warning("job %d: reply refused by Telegram: %s", first.id, exc.message)
                 for ticket, _ in parts:
@@ -345,8 +412,11 @@ class CaptionWorker:
                     self._retry(ticket, exc)
                 return
             with self.sessions.begin() as session:
-                for (ticket, _), russian in zip(parts, russians, strict=True):
-                    jobs.finish(session, ticket.id, message.message_id)
+                for (ticket, caption), russian in zip(parts, russians, strict=True):
+                    if not jobs.finish(session, ticket.id, message.message_id):
+                        # forgotten while the reply was on its way: so is its translation
+                        translations.forget_texts(session, [caption])
+                        continue
                     if russian is not None:
                         jobs.save_translation(session, ticket.id, russian)
                     elif mode != CaptionMode.EN:
@@ -367,38 +437,51 @@ class CaptionWorker:
         return grounding_notes(labels, doubt, language)
 
     async def _apologise(self, ticket: Ticket, key: str, error: str) -> None:
-        """Close a job that cannot be captioned, and tell its user why, politely."""
-        self._fail(ticket, error)
+        """Close a job that cannot be captioned, and tell its user why, politely. If Telegram
+        fails for a passing reason, the job is tried again later like any other (a file that
+        fails again is refused again then), until REPLY_RETRY_HOURS."""
         _, language = self._languages(ticket)
         text = t(key, language, limit_mb=self.settings.max_file_bytes // (1024 * 1024))
         try:
-            message = await self.bot.send_message(
-                ticket.chat_id, text, reply_parameters=self._reply_to(ticket)
-            )
+            with captions_first():
+                message = await self.bot.send_message(
+                    ticket.chat_id, text, reply_parameters=self._reply_to(ticket)
+                )
         except TelegramError as exc:
-            log.warning("job %d: could not send the apology: %s", ticket.id, exc)
+            if isinstance(exc, BadRequest | Forbidden) or self._expired(ticket):
+                log.warning("job %d: could not send the apology: %s", ticket.id, exc)
+                self._fail(ticket, error)
+            else:
+                self._retry(ticket, exc)
             return
         with self.sessions.begin() as session:
+            jobs.fail(session, ticket.id, error)
             jobs.set_reply(session, ticket.id, message.message_id)
 
     def _fail(self, ticket: Ticket, error: str) -> None:
         with self.sessions.begin() as session:
             jobs.fail(session, ticket.id, error)
 
-    def _retry(self, ticket: Ticket, exc: TelegramError) -> None:
-        """Try a job again later after a passing failure; give up after MAX_ATTEMPTS."""
-        if ticket.attempts >= MAX_ATTEMPTS:
-            log.error("job %d: giving up after %d attempts: %s", ticket.id, ticket.attempts, exc)
+    def _retry(self, ticket: Ticket, exc: Exception) -> None:
+        """Try a job again later after a passing failure, with capped exponential backoff;
+        give up only once the answer would come too late (REPLY_RETRY_HOURS)."""
+        if self._expired(ticket):
+            log.error("job %d: giving up, no answer within REPLY_RETRY_HOURS: %s", ticket.id, exc)
             self._background(self._apologise(ticket, "caption_failed", str(exc)))
             return
-        if isinstance(exc, RetryAfter):
-            delay = exc.retry_after
-            seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
-        else:
-            seconds = float(min(60, 2**ticket.attempts))
-        log.warning("job %d: %s; retrying in %.0f s", ticket.id, exc, seconds)
+        seconds = retry.delay_for(exc, ticket.attempts, self.settings.retry_backoff_max_s)
+        log.warning(
+            "job %d: %s (try %d); retrying in %.1f s",
+            ticket.id,
+            exc or type(exc).__name__,
+            ticket.attempts,
+            seconds,
+        )
         with self.sessions.begin() as session:
-            jobs.retry_later(session, ticket.id, utcnow() + timedelta(seconds=seconds), str(exc))
+            jobs.retry_later(
+                session, ticket.id, utcnow() + timedelta(seconds=seconds), str(exc) or repr(exc)
+            )
+        self.queue.wakeup.set()  # the fetcher's sleep may need to end sooner
 
     @staticmethod
     def _reply_to(ticket: Ticket) -> ReplyParameters:

@@ -28,6 +28,11 @@ def open_image(source: bytes | Path | str) -> Image.Image:
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     try:
         image = Image.open(io.BytesIO(data))
+        pixels = image.width * image.height
+        if pixels > (Image.MAX_IMAGE_PIXELS or pixels):  # Pillow only warns up to twice that
+            raise BadImageError(f"image has too many pixels to decode safely ({pixels})")
+        if pixels == 0:
+            raise BadImageError("image has no pixels")
         image.load()
     except UnidentifiedImageError as exc:
         raise BadImageError("not an image format this bot reads") from exc

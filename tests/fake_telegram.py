@@ -260,6 +260,10 @@ class FakeTelegram(LoopbackServer):
         self._inline_queries: dict[str, bool] = {}
         self._failures: list[_Failure] = []
         self._held: dict[str, asyncio.Event] = {}
+        self._outage: ApiError | None = None
+        self._group_limit: int | None = None  # sends into one group a minute, as Telegram's
+        self._group_sends: dict[int, list[float]] = {}
+        self._slow_files: dict[str, float] = {}  # file_id -> seconds its download takes
         self._waiting: dict[str, int] = {}
         self._webhook_task: asyncio.Task[None] | None = None
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -400,13 +404,19 @@ class FakeTelegram(LoopbackServer):
 
     def push_update(self, update: dict[str, Any]) -> int:
         """Queue an update for getUpdates under a fresh update_id (a copy of `update` is kept)."""
+        return self.push_updates([update])[0]
+
+    def push_updates(self, updates: list[dict[str, Any]]) -> list[int]:
+        """Queue several updates at once (one burst, as a flood arrives); their update_ids."""
+        ids = []
         with self._lock:
-            body = {k: v for k, v in update.items() if k != "update_id"}
-            update_id = next(self._update_ids)
-            self._updates.append({"update_id": update_id, **_copy(body)})
+            for update in updates:
+                body = {k: v for k, v in update.items() if k != "update_id"}
+                ids.append(next(self._update_ids))
+                self._updates.append({"update_id": ids[-1], **_copy(body)})
             self._changed.notify_all()
         self._call_in_loop(self._wake_pollers)
-        return update_id
+        return ids
 
     def user_message(
         self,
@@ -470,6 +480,20 @@ class FakeTelegram(LoopbackServer):
         if media_group_id is not None:
             content["media_group_id"] = media_group_id
         message = self.user_message(user, chat=chat, reply_to=reply_to, **content)
+        self.push_update({"message": message})
+        return message
+
+    def send_raw_photo(
+        self, user: FakeUser, data: bytes, *, width: int = 640, height: int = 480
+    ) -> dict[str, Any]:
+        """A photo whose one size is `data` as it is, unchecked (as a broken client or a bug of
+        Telegram's would deliver it)."""
+        file_id = self.put_file(data, extension="jpg")
+        with self._lock:
+            stored = self._files[file_id]
+        size = {"file_id": file_id, "file_unique_id": stored.file_unique_id,
+                "file_size": len(data), "width": width, "height": height}  # fmt: skip
+        message = self.user_message(user, photo=[size])
         self.push_update({"message": message})
         return message
 
@@ -602,6 +626,43 @@ class FakeTelegram(LoopbackServer):
             error = ApiError(code, description, retry_after if code == 429 else None)
             self._failures.append(_Failure(method.lower(), error, times, chat_id))
 
+    def start_outage(self, code: int = 502, description: str = "Bad Gateway") -> None:
+        """Every method but getUpdates, and every download, fails with `code` until
+        `end_outage` (as when Telegram's front end is up and the Bot API behind it is not)."""
+        with self._lock:
+            self._outage = ApiError(code, description)
+
+    def limit_groups(self, per_minute: int) -> None:
+        """Sends into a group beyond `per_minute` in any minute fail with 429, as Telegram's do."""
+        with self._lock:
+            self._group_limit = per_minute
+
+    def _over_group_limit(self, key: str, params: dict[str, Any]) -> ApiError | None:
+        if self._group_limit is None or key not in SEND_METHODS:
+            return None
+        try:
+            chat_id = int(params.get("chat_id"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return None
+        if chat_id >= 0:
+            return None
+        now = time.monotonic()
+        sent = [t for t in self._group_sends.get(chat_id, []) if now - t < 60]
+        if len(sent) >= self._group_limit:
+            wait = max(1, int(sent[0] + 60 - now) + 1)
+            return ApiError(429, f"Too Many Requests: retry after {wait}", wait)
+        self._group_sends[chat_id] = [*sent, now]
+        return None
+
+    def end_outage(self) -> None:
+        with self._lock:
+            self._outage = None
+
+    def slow_download(self, file_id: str, seconds: float) -> None:
+        """The file's download trickles its bytes out over `seconds`."""
+        with self._lock:
+            self._slow_files[file_id] = seconds
+
     def hold(self, method: str) -> None:
         """Keep requests of `method` waiting until `release`; requests whose client went away
         meanwhile are dropped unanswered and unrecorded, as if they never reached Telegram."""
@@ -631,6 +692,8 @@ class FakeTelegram(LoopbackServer):
     def clear_faults(self) -> None:
         with self._lock:
             self._failures.clear()
+            self._outage = None
+            self._slow_files.clear()
             held = list(self._held)
         for method in held:
             self.release(method)
@@ -805,7 +868,11 @@ class FakeTelegram(LoopbackServer):
                 return web.json_response({"ok": False, "error_code": 499, "description": "gone"})
         with self._lock:
             call = Call(method, params, files)
-            failure = self._take_failure(key, params)
+            failure = (
+                self._outage
+                or self._take_failure(key, params)
+                or self._over_group_limit(key, params)
+            )
             try:
                 if failure is not None:
                     raise failure
@@ -820,7 +887,7 @@ class FakeTelegram(LoopbackServer):
             return web.json_response(call.error, status=int(call.error["error_code"]))
         return web.json_response({"ok": True, "result": call.result})
 
-    async def _handle_download(self, request: web.Request) -> web.Response:
+    async def _handle_download(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
             return web.json_response(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
@@ -831,9 +898,24 @@ class FakeTelegram(LoopbackServer):
                 return web.json_response(
                     {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
                 )
+            if self._outage is not None:
+                return _error_response(self._outage)
             self.downloads.append(stored.file_id)
             self._changed.notify_all()
-        return web.Response(body=stored.data, content_type="application/octet-stream")
+            slow = self._slow_files.get(stored.file_id)
+        if slow is None:
+            return web.Response(body=stored.data, content_type="application/octet-stream")
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        response.content_length = len(stored.data)
+        await response.prepare(request)
+        pieces = 20
+        step = max(1, -(-len(stored.data) // pieces))
+        with contextlib.suppress(ConnectionResetError):  # the bot gave up waiting
+            for start in range(0, len(stored.data), step):
+                await asyncio.sleep(slow / pieces)
+                await response.write(stored.data[start : start + step])
+            await response.write_eof()
+        return response
 
     def _take_failure(self, key: str, params: dict[str, Any]) -> ApiError | None:
         for failure in self._failures:

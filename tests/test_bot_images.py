@@ -6,8 +6,8 @@ import pytest
 from PIL import Image
 from telegram import PhotoSize
 
-from bot.images import decode_all, enable_heic, is_image_document, pick_photo
-from captioning.preprocessing import BadImageError
+from bot.images import enable_heic, is_image_document, pick_photo
+from captioning.preprocessing import BadImageError, open_image
 
 
 @pytest.mark.parametrize(
@@ -20,7 +20,8 @@ from captioning.preprocessing import BadImageError
         ("application/octet-stream", "IMG_2.JPEG", True),
         (None, "photo.png", True),
         ("application/pdf", "report.pdf", False),
-        ("image/gif", "cat.gif", False),
+        ("image/gif", "cat.gif", True),  # its first frame
+        ("image/svg+xml", "logo.svg", False),
         ("text/plain", "notes.jpg", False),  # the type Telegram saw wins over the name
         (None, None, False),
         (None, "README", False),
@@ -47,10 +48,11 @@ def encoded(fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def test_decode_all_keeps_order_and_reports_broken_files() -> None:
+def test_heic_opens_once_enabled_and_broken_files_are_refused() -> None:
     enable_heic()
     good, heic = encoded("JPEG"), encoded("HEIF")
-    decoded = decode_all([good, good[: len(good) // 2], heic, b"not an image"])
-    assert [type(item) for item in decoded][1::2] == [BadImageError, BadImageError]
-    assert isinstance(decoded[0], Image.Image) and decoded[0].size == (40, 30)
-    assert isinstance(decoded[2], Image.Image) and decoded[2].size == (40, 30)
+    assert open_image(good).size == (40, 30)
+    assert open_image(heic).size == (40, 30)
+    for broken in (good[: len(good) // 2], b"not an image"):
+        with pytest.raises(BadImageError):
+            open_image(broken)

@@ -57,7 +57,7 @@ async def test_submit_accepts_once_and_wakes(sessions: sessionmaker[Session]) ->
     assert queue.submit(photo(1, 1)) == Outcome.ACCEPTED
     assert queue.wakeup.is_set()
     assert queue.submit(photo(1, 1)) == Outcome.DUPLICATE
-    assert queue.ready_count() == 1
+    assert len(queue.take(100)) == 1
 
 
 async def test_rate_limit_is_per_user(sessions: sessionmaker[Session]) -> None:
@@ -65,7 +65,7 @@ async def test_rate_limit_is_per_user(sessions: sessionmaker[Session]) -> None:
     outcomes = [queue.submit(photo(1, n)) for n in range(5)]
     assert outcomes == [Outcome.ACCEPTED] * 3 + [Outcome.RATE_LIMITED] * 2
     assert queue.submit(photo(2, 1)) == Outcome.ACCEPTED
-    assert queue.ready_count() == 4
+    assert len(queue.take(100)) == 4
 
 
 async def test_full_queue_refuses_until_jobs_are_taken(sessions: sessionmaker[Session]) -> None:
@@ -99,3 +99,28 @@ async def test_take_is_fair_and_never_hands_out_a_job_twice(
     assert queue.take(100) == []
     assert queue.requeue_unfinished() == 25  # as after a crash: all go back in the queue
     assert len(queue.take(100, exclude=frozenset({first[0].id}))) == 24
+
+
+async def test_take_gives_one_user_no_more_than_their_room(
+    sessions: sessionmaker[Session],
+) -> None:
+    queue = CaptionQueue(sessions, queue_size=100, rate_limit_per_minute=100)
+    for n in range(10):
+        queue.submit(photo(1, n))
+    queue.submit(photo(2, 1))
+    first = queue.take(8, per_user=2)
+    assert sorted(ticket.user_id for ticket in first) == [1, 1, 2]
+    # user 1 still has two in hand: nothing more of theirs until those are done
+    assert queue.take(8, in_hand={1: 2}, per_user=2) == []
+    assert [ticket.user_id for ticket in queue.take(8, in_hand={1: 1}, per_user=2)] == [1]
+
+
+async def test_a_backlog_yields_to_others_unless_the_worker_is_idle(
+    sessions: sessionmaker[Session],
+) -> None:
+    queue = CaptionQueue(sessions, queue_size=100, rate_limit_per_minute=100)
+    for n in range(5):
+        queue.submit(photo(1, n))
+    queue.submit(photo(2, 1))
+    assert [ticket.user_id for ticket in queue.take(8, idle=False)] == [2]
+    assert [ticket.user_id for ticket in queue.take(8, per_user=1, idle=True)] == [1]

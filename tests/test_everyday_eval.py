@@ -8,8 +8,8 @@ import pytest
 
 from captioning.bundle import make_random_bundle
 from captioning.concepts import ConceptTable
-from training.everyday import coco_figures, degenerate, evaluate_everyday, imagenet_figures
 from tests.helpers import photo
+from training.everyday import coco_figures, degenerate, evaluate_everyday, imagenet_figures
 
 
 def test_coco_measures_on_hand_made_captions() -> None:

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.handlers.reply import reply
+from bot.queue import CaptionQueue, Outcome
 from bot.services import services
 from bot.storage import stats as figures
 from bot.storage.models import utcnow
@@ -30,7 +31,25 @@ def stats_text(data: figures.Figures) -> str:
             f"p95 {seconds(data.latency_p95_s)}",
             f"Translation failures: {data.translation_failures_day} in the last day, "
             f"{data.translation_failures_total} in all",
+            f"Telegram errors: {data.retrying} photo(s) waiting to be tried again, "
+            f"{data.retried_day} answered after a retry in the last day"
+            + (f" (last error: {data.last_error})" if data.last_error else ""),
         ]
+    )
+
+
+def refusals_text(queue: CaptionQueue) -> str:
+    """Photos refused since the bot started, by reason, and how many of them were told so."""
+    reasons = {
+        Outcome.RATE_LIMITED: "over the rate limit",
+        Outcome.USER_QUEUE_FULL: "user's share of the queue full",
+        Outcome.QUEUE_FULL: "queue full",
+    }
+    parts = ", ".join(f"{name} {queue.refused[outcome]}" for outcome, name in reasons.items())
+    total, told = sum(queue.refused.values()), sum(queue.notices.values())
+    return (
+        f"Photos refused since start: {total} ({parts}); {told} notice(s) sent, "
+        f"{total - told} dropped without a reply"
     )
 
 
@@ -45,4 +64,6 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     with svc.sessions() as session:
         data = figures.collect(session, utcnow())
-    await message.reply_text(stats_text(data), do_quote=True)
+    dropped = f"Other updates dropped (over UPDATES_PER_MINUTE) since start: {svc.updates.dropped}"
+    text = f"{stats_text(data)}\n{refusals_text(svc.queue)}\n{dropped}"
+    await message.reply_text(text, do_quote=True)

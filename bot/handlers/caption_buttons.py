@@ -5,6 +5,7 @@ import asyncio
 import logging
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
@@ -21,6 +22,11 @@ log = logging.getLogger(__name__)
 
 ATTENTION_PATTERN = r"^attn:\d+$"
 ALTERNATIVES_PATTERN = r"^alts:\d+$"
+
+
+def someone_elses(query: CallbackQuery, message: Message, job: Job) -> bool:
+    """In a group, the buttons under a caption are for the person who asked for it."""
+    return message.chat.type != ChatType.PRIVATE and query.from_user.id != job.user_id
 
 
 def pressed(
@@ -63,6 +69,9 @@ async def attention(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     language = language_for(update, context)
     if job is None or job.caption is None or job.words is None:
         await query.answer(t("photo_gone", language), show_alert=True)
+        return
+    if someone_elses(query, message, job):
+        await query.answer(t("not_your_button", language), show_alert=True)
         return
     sessions = services(context).sessions
     with sessions.begin() as session:
@@ -112,6 +121,9 @@ async def alternatives(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     language = language_for(update, context)
     if job is None:
         await query.answer(t("photo_gone", language), show_alert=True)
+        return
+    if someone_elses(query, message, job):
+        await query.answer(t("not_your_button", language), show_alert=True)
         return
     if not job.alternatives:
         await query.answer(t("alternatives_none", language), show_alert=True)

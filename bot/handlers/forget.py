@@ -1,4 +1,6 @@
-"""/forget: after a confirmation button, delete this user's jobs and captions."""
+"""/forget: after a confirmation button, delete everything the bot holds about this user: their
+jobs (captions, translations, attention maps), the cached translations of their captions, their
+user row and their private chat's row. Only the user who asked may confirm."""
 
 import logging
 
@@ -7,7 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot.handlers.reply import language_for, reply
 from bot.services import services
-from bot.storage import chats, jobs
+from bot.storage import chats, jobs, translations
 from bot.texts import t
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ async def forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await query.edit_message_text(t("forget_cancelled", language))
         return
     with services(context).sessions.begin() as session:
+        translations.forget_texts(session, jobs.captions_of(session, int(owner)))
         count = jobs.forget_user(session, int(owner))
         chats.forget_user(session, int(owner))
     log.info("user %s: forgot %d job(s)", owner, count)

@@ -1,14 +1,16 @@
 """Private chats: photos and image files are queued for captioning; anything else gets a hint."""
 
 import logging
+import math
 
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot.handlers.reply import reply
 from bot.images import is_image_document, pick_photo
-from bot.queue import Outcome, PhotoRequest
+from bot.queue import REFUSALS, Outcome, PhotoRequest
 from bot.services import services, user_language_code
+from bot.storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +84,41 @@ async def submit(
             media_group_id=target.media_group_id,
         )
     )
-    log.info("chat %d message %d: %s", message.chat_id, target.message_id, outcome)
     if outcome == Outcome.ACCEPTED:
+        log.info("chat %d message %d: %s", message.chat_id, target.message_id, outcome)
         await svc.typing.show(message.chat_id)
-    elif outcome == Outcome.QUEUE_FULL:
+    elif outcome in REFUSALS:
+        await refuse(update, context, outcome, user.id)
+
+
+async def refuse(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, user_id: int
+) -> None:
+    """Tell the user once per window why their photos are not taken; drop the rest quietly."""
+    svc = services(context)
+    until = svc.queue.notice_due(user_id, outcome)
+    message = update.effective_message
+    assert message is not None
+    if until is None:
+        log.info(
+            "chat %d message %d: %s, dropped without a reply",
+            message.chat_id,
+            message.message_id,
+            outcome,
+        )
+        return
+    log.info("chat %d message %d: %s, told so", message.chat_id, message.message_id, outcome)
+    if outcome == Outcome.RATE_LIMITED:
+        seconds = max(1, math.ceil((until - utcnow()).total_seconds()))
+        await reply(
+            update,
+            context,
+            "rate_limited",
+            limit=svc.settings.rate_limit_per_minute,
+            until=f"{until:%H:%M:%S}",
+            seconds=seconds,
+        )
+    elif outcome == Outcome.USER_QUEUE_FULL:
+        await reply(update, context, "user_queue_full", count=svc.queue.user_queue_size)
+    else:
         await reply(update, context, "queue_full")
-    elif outcome == Outcome.RATE_LIMITED:
-        await reply(update, context, "rate_limited", limit=svc.settings.rate_limit_per_minute)

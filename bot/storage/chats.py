@@ -47,7 +47,11 @@ def languages(session: Session, chat_id: int, user_id: int) -> tuple[str | None,
 
 
 def forget_user(session: Session, user_id: int) -> None:
-    """Delete the user's row (their jobs first: see jobs.forget_user)."""
+    """Delete the user's row and their private chat's row, with its /lang choice (their jobs
+    first: see jobs.forget_user). Groups keep theirs: those settings are the group's."""
     user = session.get(User, user_id)
     if user is not None:
         session.delete(user)
+    private = session.get(Chat, user_id)  # a private chat's id is its user's
+    if private is not None and private.type == "private":
+        session.delete(private)

@@ -53,9 +53,20 @@ def pending_count(session: Session) -> int:
     return session.scalar(select(func.count()).where(Job.status.in_(PENDING))) or 0
 
 
-def received_since(session: Session, user_id: int, since: datetime) -> int:
-    query = select(func.count()).where(Job.user_id == user_id, Job.received_at >= since)
+def pending_count_of(session: Session, user_id: int) -> int:
+    """This user's jobs accepted and not yet answered."""
+    query = select(func.count()).where(Job.user_id == user_id, Job.status.in_(PENDING))
     return session.scalar(query) or 0
+
+
+def received_times_since(session: Session, user_id: int, since: datetime) -> list[datetime]:
+    """When this user's photos since `since` arrived, oldest first."""
+    query = (
+        select(Job.received_at)
+        .where(Job.user_id == user_id, Job.received_at >= since)
+        .order_by(Job.received_at)
+    )
+    return list(session.scalars(query))
 
 
 def ready(session: Session, now: datetime) -> Sequence[Job]:
@@ -130,6 +141,15 @@ def requeue_unfinished(session: Session) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def requeue(session: Session, job_ids: Collection[int]) -> None:
+    """These jobs, taken by the worker, go back in the queue (unless answered meanwhile)."""
+    session.execute(
+        update(Job)
+        .where(Job.id.in_(job_ids), Job.status == JobStatus.RUNNING)
+        .values(status=JobStatus.QUEUED)
+    )
+
+
 def save_caption(
     session: Session,
     job_id: int,
@@ -173,13 +193,15 @@ def note_translation_failure(session: Session, job_id: int) -> None:
     session.execute(update(Job).where(Job.id == job_id).values(translation_failed=True))
 
 
-def finish(session: Session, job_id: int, reply_message_id: int) -> None:
-    """The reply was sent: the job is done."""
-    session.execute(
+def finish(session: Session, job_id: int, reply_message_id: int) -> bool:
+    """The reply was sent: the job is done. False if the job is gone (its user asked the bot to
+    forget while the reply was on its way)."""
+    result = session.execute(
         update(Job)
         .where(Job.id == job_id)
         .values(status=JobStatus.DONE, reply_message_id=reply_message_id, finished_at=utcnow())
     )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
 def fail(session: Session, job_id: int, error: str) -> None:
@@ -224,6 +246,12 @@ def history_count(session: Session, *, chat_id: int, user_id: int) -> int:
         Job.chat_id == chat_id, Job.user_id == user_id, Job.status == JobStatus.DONE
     )
     return session.scalar(query) or 0
+
+
+def captions_of(session: Session, user_id: int) -> list[str]:
+    """Every caption the bot made for this user's photos."""
+    query = select(Job.caption).where(Job.user_id == user_id, Job.caption.is_not(None))
+    return [caption for caption in session.scalars(query) if caption is not None]
 
 
 def forget_user(session: Session, user_id: int) -> int:

@@ -20,6 +20,9 @@ class Figures:
     latency_p95_s: float | None
     translation_failures_day: int
     translation_failures_total: int
+    retrying: int  # pending jobs waiting to be tried again after a passing Telegram failure
+    retried_day: int  # photos answered in a day that needed more than one try
+    last_error: str | None  # the latest passing failure of a job answered or waiting
 
 
 def _count(session: Session, *conditions: ColumnElement[bool]) -> int:
@@ -56,4 +59,14 @@ def collect(session: Session, now: datetime) -> Figures:
             session, Job.translation_failed.is_(True), Job.finished_at >= day_ago
         ),
         translation_failures_total=_count(session, Job.translation_failed.is_(True)),
+        retrying=_count(session, Job.status.in_(PENDING), Job.retry_at.is_not(None)),
+        retried_day=_count(
+            session, done, Job.finished_at >= day_ago, Job.attempts > 1, Job.error.is_not(None)
+        ),
+        last_error=session.scalar(
+            select(Job.error)
+            .where(Job.status != JobStatus.FAILED, Job.error.is_not(None))
+            .order_by(Job.id.desc())
+            .limit(1)
+        ),
     )

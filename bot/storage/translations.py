@@ -1,6 +1,8 @@
 """The translation cache: a caption is sent to a translation service once."""
 
-from sqlalchemy import select
+from collections.abc import Collection
+
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,3 +28,10 @@ def store(
             session.add(row)
     except IntegrityError:
         pass
+
+
+def forget_texts(session: Session, texts: Collection[str]) -> None:
+    """Drop the cached translations of these texts (the captions of a user who asked the bot
+    to forget them)."""
+    if texts:
+        session.execute(delete(Translation).where(Translation.text.in_(list(texts))))

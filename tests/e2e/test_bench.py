@@ -79,3 +79,9 @@ def test_bench_quick_reports_engines_and_the_service(tmp_path: Path, tiny_bundle
         ("onnx", "2", "4/s", "2", "2", "0", "0"),  # the paced run: 2 users offering 4 photos/s
     ]
     assert "[met] model throughput" in out or "[not met] model throughput" in out
+
+    flood = section(out, "the flood")
+    assert [row[0] for row in flood[:2]] == ["alone", "beside"]
+    assert all(float(value) > 0 for row in flood[:2] for value in row[-2:])
+    assert "others: 8 photos, 0 not captioned once" in out  # 2 users, 2 photos, 2 runs
+    assert "beside a 40-photo flooder" in out

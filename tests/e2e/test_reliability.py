@@ -100,16 +100,17 @@ def test_429_is_retried_and_a_repeated_update_is_not_captioned_twice(
     assert_one_caption_each(tg, [first, second], vocab)
 
 
-def test_a_burst_from_several_users_is_answered_fairly_and_a_flooder_is_told_politely(
+def test_a_burst_from_several_users_is_answered_fairly_and_a_flooder_is_told_once(
     bot_process: StartBot, fake_telegram: FakeTelegram, vocab: frozenset[str]
 ) -> None:
     tg = fake_telegram
     limit = 5
-    bot = bot_process(RATE_LIMIT_PER_MINUTE=str(limit), BATCH_SIZE="2")
+    admin = tg.add_user("Admin")
+    bot = bot_process(RATE_LIMIT_PER_MINUTE=str(limit), BATCH_SIZE="2", ADMIN_IDS=str(admin.id))
     heavy = tg.add_user("Heavy")
     light = [tg.add_user(f"Light {i}") for i in range(3)]
-    tg.hold("getFile")  # the worker stalls on its first download while everything arrives
-    heavy_photos = [tg.send_photo(heavy, images.jpeg(80 + i)) for i in range(limit + 3)]
+    tg.hold("getFile")  # the worker stalls on its first downloads while everything arrives
+    heavy_photos = [tg.send_photo(heavy, images.jpeg(80 + i)) for i in range(limit + 25)]
     light_photos = {
         u.id: [tg.send_photo(u, images.jpeg(90 + 3 * n + k)) for k in range(3)]
         for n, u in enumerate(light)
@@ -121,20 +122,27 @@ def test_a_burst_from_several_users_is_answered_fairly_and_a_flooder_is_told_pol
         ),
         "the burst to be accepted",
     )
-    tg.wait_for_messages(lambda c: c.chat_id == heavy.id, count=3, timeout=WAIT)  # refusals
+    tg.wait_for_messages(lambda c: c.chat_id == heavy.id, count=1, timeout=WAIT)  # the notice
     tg.release("getFile")
-    everything = heavy_photos + [p for photos in light_photos.values() for p in photos]
+    everything = heavy_photos[:limit] + [p for photos in light_photos.values() for p in photos]
     for photo in everything:
         tg.wait_reply(photo, timeout=WAIT)
+    stats = tg.wait_reply(tg.send_text(admin, "/stats"), timeout=WAIT).text or ""
     assert bot.stop() == 0
 
+    # Heavy gets a caption for each photo within the limit, one notice for the photo after,
+    # and nothing at all for the rest of the minute's photos.
     heavy_replies = [tg.replies_to(p) for p in heavy_photos]
-    assert all(len(r) == 1 for r in heavy_replies), heavy_replies
-    captions = [r[0] for r in heavy_replies if is_caption(r[0].text, vocab)]
-    refusals = [r[0] for r in heavy_replies if not is_caption(r[0].text, vocab)]
-    assert len(captions) == limit and len(refusals) == 3
-    assert all(str(limit) in (r.text or "") for r in refusals), [r.text for r in refusals]
+    assert all(len(r) == 1 for r in heavy_replies[: limit + 1]), heavy_replies
+    assert not any(heavy_replies[limit + 1 :])
+    captions = [r[0] for r in heavy_replies[:limit]]
+    assert all(is_caption(c.text, vocab) for c in captions)
+    notice = heavy_replies[limit][0].text or ""
+    assert not is_caption(notice, vocab) and str(limit) in notice and "UTC" in notice, notice
+    assert len(tg.messages(heavy.id)) == limit + 1
     assert_one_caption_each(tg, [p for photos in light_photos.values() for p in photos], vocab)
+    assert "over the rate limit 25" in stats and "24 dropped without a reply" in stats, stats
+    assert "dropped without a reply" in bot.log_text()
 
     # Fair shares: every light user's first caption came before the heavy user's last one.
     order = tg.calls_log
@@ -142,6 +150,48 @@ def test_a_burst_from_several_users_is_answered_fairly_and_a_flooder_is_told_pol
     for user in light:
         first = min(order.index(tg.replies_to(p)[0]) for p in light_photos[user.id])
         assert first < heavy_last, f"{user.first_name} waited behind all of Heavy's photos"
+
+
+def test_one_user_fills_only_their_share_of_the_queue(
+    bot_process: StartBot, fake_telegram: FakeTelegram, vocab: frozenset[str]
+) -> None:
+    tg = fake_telegram
+    bot = bot_process(QUEUE_SIZE="8", RATE_LIMIT_PER_MINUTE="100")
+    heavy, other = tg.add_user("Heavy"), tg.add_user("Other")
+    tg.hold("getFile")
+    heavy_photos = [tg.send_photo(heavy, images.jpeg(100 + i)) for i in range(6)]
+    notice = tg.wait_message(heavy, timeout=WAIT)  # a quarter of 8: two waiting at most
+    theirs = tg.send_photo(other, images.jpeg(110))
+    wait_until(lambda: rows_about_user(bot.database, other.id) == 1, "the other photo accepted")
+    tg.release("getFile")
+    for photo in [*heavy_photos[:2], theirs]:
+        assert is_caption(tg.wait_reply(photo, timeout=WAIT).text, vocab)
+    assert bot.stop() == 0
+    assert notice.reply_to == heavy_photos[2]["message_id"] and "2" in (notice.text or "")
+    assert not any(tg.replies_to(p) for p in heavy_photos[3:])
+    assert rows_about_user(bot.database, heavy.id) == 2
+
+
+def test_a_group_over_its_minute_budget_gets_every_caption_later_none_lost(
+    bot_process: StartBot, fake_telegram: FakeTelegram, vocab: frozenset[str]
+) -> None:
+    tg = fake_telegram
+    per_minute = 5
+    tg.limit_groups(per_minute)  # as Telegram: a 429 past it
+    bot = bot_process(GROUP_MESSAGES_PER_MINUTE=str(per_minute))
+    owner, friend = tg.add_user("Olga"), tg.add_user("Petr")
+    group = tg.add_group(creator=owner)
+    tg.wait_reply(tg.send_text(owner, "/auto on", chat=group), timeout=WAIT)  # one of the five
+    photos = [
+        tg.send_photo(owner if i % 2 else friend, images.jpeg(120 + i), chat=group)
+        for i in range(per_minute + 3)
+    ]
+    for photo in photos:  # the last ones wait for the group's next minute
+        tg.wait_reply(photo, timeout=WAIT + 60)
+    assert bot.stop() == 0
+    assert_one_caption_each(tg, photos, vocab)
+    refused = [c for c in tg.calls(chat_id=group.id) if c.error and c.error["error_code"] == 429]
+    assert refused == [], [c.describe() for c in refused]
 
 
 def test_a_bad_setting_stops_start_up_with_a_message_that_names_it(
