@@ -38,6 +38,7 @@ from captioning.decoder import Decoder
 from captioning.encoder import Encoder
 from captioning.engines import calibration
 from captioning.engines.registry import ENGINES, EngineError, load_engine
+from captioning.grounding import Grounding
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +168,9 @@ def run(args: argparse.Namespace) -> int:
         log.error("%s", exc)
         return 2
     d = config["decoding"]
-    decoding = Decoding(vocab, args.beam, d["max_length"], d["length_penalty"])
+    weights = args.model / config["encoder"]["weights"]
+    grounding = Grounding.from_bundle(args.model, weights, vocab)
+    decoding = Decoding(vocab, args.beam, d["max_length"], d["length_penalty"], grounding)
     images, source = bench_photos(args.data, args.photos)
     print(describe_machine(args.threads))
     print(f"model: {args.model}, beam {decoding.beam_size}; photos: {source}\n")

@@ -20,6 +20,7 @@ tensor operations whatever the caption's length, so the decoder step's own cost 
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 from captioning.engines.base import StepDecoder
 from captioning.vocabulary import Vocabulary
@@ -91,7 +92,8 @@ def beam_search(
                 adjust[:, end] -= bonus.amax(dim=1)
             logp = logp + adjust
         if block_ngram and said.shape[1] >= block_ngram:
-            logp = logp + _repeats(said, block_ngram, V)
+            padded = F.pad(logp, (0, 1))  # (B*K, V+1): column V takes the non-repeats
+            logp = padded.scatter_(1, _repeats(said, block_ngram, V), float("-inf"))[:, :V]
         if block_echo and said.shape[1]:
             logp = logp.scatter(1, said[:, -2:], float("-inf"))  # the last two words
         logp = logp.view(B, K, V)
@@ -145,12 +147,12 @@ def beam_search(
 
 
 def _repeats(said: torch.Tensor, n: int, V: int) -> torch.Tensor:
-    """said (N, t) -> (N, V): -inf for each word that would end an n-gram said before, else 0."""
+    """said (N, t) -> (N, t-n+1) the words that would end an n-gram said before, and V (one
+    past the vocabulary, a column to throw away) where there is none."""
     prefix = said[:, -(n - 1) :]  # (N, n-1): the words the next n-gram starts with
     t = said.shape[1]
     # match[:, i]: the n-1 words at i.. equal the prefix, so said[:, i+n-1] must not come again
     match = torch.ones(said.shape[0], t - n + 1, dtype=torch.bool)
     for j in range(n - 1):
         match &= said[:, j : t - n + 1 + j] == prefix[:, j : j + 1]
-    penalty = torch.where(match, float("-inf"), 0.0)  # (N, t-n+1)
-    return torch.zeros(said.shape[0], V).scatter_reduce(1, said[:, n - 1 :], penalty, reduce="amin")
+    return torch.where(match, said[:, n - 1 :], V)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import torch
 
-from captioning.beam_search import beam_search
 from captioning.engines.base import Engine
+from captioning.grounding import Grounding, grounded_beam_search
 from captioning.vocabulary import Vocabulary
 
 
@@ -44,6 +44,7 @@ class Decoding:
     beam_size: int
     max_length: int
     length_penalty: float
+    grounding: Grounding | None = None  # the bundle's, as the bot decodes
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -69,8 +70,13 @@ def _time_batch(
     began = time.perf_counter()
     feats = engine.encode(chunk)
     encoded = time.perf_counter()
-    results = beam_search(
-        engine.decoder, feats, decoding.beam_size, decoding.max_length, decoding.length_penalty
+    results, _ = grounded_beam_search(
+        engine.decoder,
+        feats,
+        decoding.beam_size,
+        decoding.max_length,
+        decoding.length_penalty,
+        decoding.grounding,
     )
     decoded = time.perf_counter()
     captions = [" ".join(decoding.vocab.decode(beams[0].tokens)) for beams in results]

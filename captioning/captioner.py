@@ -8,14 +8,14 @@ import torch
 from PIL import Image
 
 from captioning import preprocessing
-from captioning.beam_search import Beam, beam_search
+from captioning.beam_search import Beam
 from captioning.bundle import load_bundle
 from captioning.decoder import Decoder
 from captioning.encoder import GRID, Encoder
 from captioning.engines.base import Engine
 from captioning.engines.eager import eager_engine
 from captioning.engines.registry import load_engine
-from captioning.grounding import Doubt, Grounding
+from captioning.grounding import Doubt, Grounding, grounded_beam_search
 from captioning.vocabulary import Vocabulary
 
 
@@ -82,28 +82,16 @@ class Captioner:
     @torch.inference_mode()
     def decode(self, feats: torch.Tensor, beam_size: int | None = None) -> list[CaptionResult]:
         """features (B, 49, 2048) -> a result per photo."""
-        beam = beam_size or self.beam_size
-        decoder, grounding = self.engine.decoder, self.grounding
-        if grounding is None:
-            found = beam_search(decoder, feats, beam, self.max_length, self.length_penalty)
-            return [self._result(beams) for beams in found]
-        evidence = grounding.evidence(feats)
-        bonus, ban = grounding.decoding_bias(evidence)
-        found = beam_search(
-            decoder,
+        found, judgements = grounded_beam_search(
+            self.engine.decoder,
             feats,
-            beam,
+            beam_size or self.beam_size,
             self.max_length,
             self.length_penalty,
-            bonus=bonus,
-            ban=ban,
-            block_ngram=grounding.settings.block_ngram,
-            block_echo=grounding.settings.block_echo,
-            push=grounding.settings.push,
-            spends=grounding.spends,
-            give_up_after=grounding.settings.give_up_after,
+            self.grounding,
         )
-        judgements = grounding.judge(evidence, [beams[0].score for beams in found])
+        if not judgements:
+            return [self._result(beams) for beams in found]
         return [
             self._result(beams, j.tags, j.doubt) for beams, j in zip(found, judgements, strict=True)
         ]

@@ -28,7 +28,9 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
+from captioning.beam_search import Beam, beam_search
 from captioning.concepts import ConceptTable
+from captioning.engines.base import StepDecoder
 from captioning.vocabulary import Vocabulary
 
 GROUNDING_FILE = "grounding.json"
@@ -231,3 +233,34 @@ class Grounding:
                 doubt = "unfamiliar"
             judgements.append(Judgement(tags, doubt))
         return judgements
+
+
+def grounded_beam_search(
+    decoder: StepDecoder,
+    feats: torch.Tensor,
+    beam_size: int,
+    max_length: int,
+    length_penalty: float,
+    grounding: "Grounding | None",
+) -> tuple[list[list[Beam]], list[Judgement]]:
+    """Beam search steered by `grounding` (plain where it is None, with no judgements)."""
+    if grounding is None:
+        return beam_search(decoder, feats, beam_size, max_length, length_penalty), []
+    s = grounding.settings
+    evidence = grounding.evidence(feats)
+    bonus, ban = grounding.decoding_bias(evidence)
+    found = beam_search(
+        decoder,
+        feats,
+        beam_size,
+        max_length,
+        length_penalty,
+        bonus=bonus if bool(bonus.any()) else None,  # most photos ask for nothing
+        ban=ban,
+        block_ngram=s.block_ngram,
+        block_echo=s.block_echo,
+        push=s.push,
+        spends=grounding.spends,
+        give_up_after=s.give_up_after,
+    )
+    return found, grounding.judge(evidence, [beams[0].score for beams in found])

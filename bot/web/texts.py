@@ -108,11 +108,15 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "card_weaknesses": {
         "en": "What it does badly: Flickr8k is 8,000 photos of people and dogs, so on other "
-        "photos (food, screenshots, objects, landscapes) it often invents people or dogs; it "
-        "cannot read text; it knows about 2,500 words; counts and colours are often wrong; "
+        "photos (food, screenshots, objects, rooms) it still invents people or things now and "
+        "then, though the ImageNet classifier it is grounded in stops most of it (on COCO "
+        "photos without people, a quarter of captions still name one); it cannot read text; "
+        "it knows about 2,500 words; counts and colours are often wrong; "
         "many captions sound alike (“a man in a blue shirt …”).",
         "ru": "Чего она не умеет: Flickr8k — это 8000 фото людей и собак, поэтому на других "
-        "снимках (еда, скриншоты, предметы, пейзажи) она часто выдумывает людей или собак; "
+        "снимках (еда, скриншоты, предметы, комнаты) она всё ещё иногда выдумывает людей или "
+        "предметы, хотя классификатор ImageNet, на который она опирается, убирает большую "
+        "часть выдумок (на фото COCO без людей человек всё ещё есть в четверти подписей); "
         "она не умеет читать текст; знает около 2500 слов; часто ошибается в числе и цвете; "
         "многие подписи похожи друг на друга («a man in a blue shirt …»).",
     },
