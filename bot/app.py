@@ -6,8 +6,6 @@ import logging
 import secrets
 from urllib.parse import urlparse
 
-from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
@@ -38,8 +36,8 @@ from bot.images import enable_heic
 from bot.queue import CaptionQueue
 from bot.send_budget import SendBudget
 from bot.services import KEY, Services
-from bot.settings import Settings, describe_error
-from bot.storage.database import make_engine, make_sessions, upgrade
+from bot.settings import Settings, load_settings
+from bot.storage.database import make_engine, make_sessions, upgrade_or_log
 from bot.translation import Translator
 from bot.typing_indicator import TypingIndicator
 from bot.update_budget import UpdateBudget
@@ -166,20 +164,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """`captionbot run`: check the settings, migrate the database, load the model, serve."""
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it would log every request, token too
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        log.error("%s", describe_error(exc))
+    settings = load_settings()
+    if settings is None:
         return 2
     if not settings.telegram_bot_token:
         log.error("%s", NO_TOKEN)
         return 2
-    try:
-        upgrade(settings.database_url)
-    except SQLAlchemyError as exc:
-        log.error(
-            "DATABASE_URL=%s: cannot open or migrate the database: %s", settings.database_url, exc
-        )
+    if not upgrade_or_log(settings.database_url):
         return 2
     enable_heic()
     try:

@@ -13,12 +13,11 @@ from pathlib import Path
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from PIL import Image
-from pydantic import ValidationError
 from safetensors import safe_open
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.settings import Settings, describe_error
+from bot.settings import load_settings
 from bot.storage.database import alembic_config, make_engine
 from captioning.bundle import BundleError, read_config
 
@@ -81,10 +80,8 @@ def model_problem(path: Path) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        log.error("%s", describe_error(exc))
+    settings = load_settings()
+    if settings is None:
         return 1
     problem = (
         database_problem(settings.database_url)

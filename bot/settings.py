@@ -3,6 +3,7 @@
 `Settings()` is built once by the command that starts the bot and handed to whatever needs it.
 """
 
+import logging
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -11,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+log = logging.getLogger(__name__)
 TRANSLATION_BACKENDS = ("google", "mymemory", "libre")
 
 
@@ -107,3 +109,12 @@ def describe_error(error: ValidationError) -> str:
         name = "_".join(str(part) for part in problem["loc"][:1]).upper() or "?"
         lines.append(f"  {name}={problem.get('input')!r}: {problem['msg']}")
     return "\n".join(lines)
+
+
+def load_settings() -> Settings | None:
+    """The settings from the environment and `.env`, or None after logging what is wrong."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        log.error("%s", describe_error(exc))
+        return None

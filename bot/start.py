@@ -4,9 +4,7 @@ page, so that the model can be tried before anyone has talked to @BotFather."""
 import argparse
 import logging
 
-from pydantic import ValidationError
-
-from bot.settings import Settings, describe_error
+from bot.settings import load_settings
 from bot.web import command as web
 
 log = logging.getLogger(__name__)
@@ -24,10 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        log.error("%s", describe_error(exc))
+    settings = load_settings()
+    if settings is None:
         return 2
     if settings.telegram_bot_token:
         from bot import app

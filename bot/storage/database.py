@@ -7,9 +7,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from pydantic import ValidationError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -54,14 +54,22 @@ def upgrade(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+def upgrade_or_log(url: str) -> bool:
+    """Migrate the database; False after logging why it could not be opened or migrated."""
+    try:
+        upgrade(url)
+    except SQLAlchemyError as exc:
+        log.error("DATABASE_URL=%s: cannot open or migrate the database: %s", url, exc)
+        return False
+    return True
+
+
 def upgrade_command(_args: argparse.Namespace) -> int:
     """`captionbot db upgrade`."""
-    from bot.settings import Settings, describe_error
+    from bot.settings import load_settings
 
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        log.error("%s", describe_error(exc))
+    settings = load_settings()
+    if settings is None:
         return 2
     upgrade(settings.database_url)
     log.info("database %s is up to date", make_url(settings.database_url).render_as_string())

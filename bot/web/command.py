@@ -10,10 +10,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
-
-from bot.settings import Settings, describe_error
+from bot.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -57,25 +54,18 @@ def streamlit_options(host: str, port: int, max_file_bytes: int) -> dict[str, An
 
 def run(args: argparse.Namespace) -> int:
     """Check the settings, migrate the database (its translation cache), serve the page."""
-    from bot.storage.database import upgrade
+    from bot.storage.database import upgrade_or_log
     from captioning.bundle import BundleError, read_config
 
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        log.error("%s", describe_error(exc))
+    settings = load_settings()
+    if settings is None:
         return 2
     try:
         read_config(settings.model_path)
     except BundleError as exc:
         log.error("MODEL_PATH=%s: %s", settings.model_path, exc)
         return 2
-    try:
-        upgrade(settings.database_url)
-    except SQLAlchemyError as exc:
-        log.error(
-            "DATABASE_URL=%s: cannot open or migrate the database: %s", settings.database_url, exc
-        )
+    if not upgrade_or_log(settings.database_url):
         return 2
     serve(args.host, args.port, settings)
     return 0
