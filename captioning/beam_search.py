@@ -91,11 +91,14 @@ def beam_search(
             if t < give_up_after:
                 adjust[:, end] -= bonus.amax(dim=1)
             logp = logp + adjust
+        blocked: list[torch.Tensor] = []  # (B*K, n) words each beam may not say next
         if block_ngram and said.shape[1] >= block_ngram:
-            padded = F.pad(logp, (0, 1))  # (B*K, V+1): column V takes the non-repeats
-            logp = padded.scatter_(1, _repeats(said, block_ngram, V), float("-inf"))[:, :V]
+            blocked.append(_repeats(said, block_ngram, V))
         if block_echo and said.shape[1]:
-            logp = logp.scatter(1, said[:, -2:], float("-inf"))  # the last two words
+            blocked.append(said[:, -2:])  # the last two words
+        if blocked:
+            padded = F.pad(logp, (0, 1))  # (B*K, V+1): column V takes the non-repeats
+            logp = padded.scatter_(1, torch.cat(blocked, dim=1), float("-inf"))[:, :V]
         logp = logp.view(B, K, V)
         # a finished beam extends only with <pad>, keeping its score
         logp = torch.where(finished.unsqueeze(2), done_row, logp)
