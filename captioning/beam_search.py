@@ -155,7 +155,7 @@ def _repeats(said: torch.Tensor, n: int, V: int) -> torch.Tensor:
     prefix = said[:, -(n - 1) :]  # (N, n-1): the words the next n-gram starts with
     t = said.shape[1]
     # match[:, i]: the n-1 words at i.. equal the prefix, so said[:, i+n-1] must not come again
-    match = torch.ones(said.shape[0], t - n + 1, dtype=torch.bool)
-    for j in range(n - 1):
+    match = said[:, : t - n + 1] == prefix[:, :1]
+    for j in range(1, n - 1):
         match &= said[:, j : t - n + 1 + j] == prefix[:, j : j + 1]
     return torch.where(match, said[:, n - 1 :], V)
