@@ -34,15 +34,16 @@ from bot.settings import Settings
 from captioning import preprocessing
 from captioning.benchmark import Decoding, EngineFigures, measure
 from captioning.bundle import BundleError, load_bundle
+from captioning.bundle_config import SHIPPED_BUNDLE
 from captioning.decoder import Decoder
 from captioning.encoder import Encoder
 from captioning.engines import calibration
-from captioning.engines.registry import ENGINES, EngineError, load_engine
+from captioning.engines.names import ENGINES, engine_list
+from captioning.engines.registry import EngineError, load_engine
 from captioning.grounding import Grounding
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BUNDLE = Path("model_weights/flickr8k")
 DEV_LIST = "Flickr_8k.devImages.txt"
 TARGET_SPEEDUP = 3.0
 TARGET_LATENCY_MS = 30.0
@@ -62,19 +63,9 @@ def _ints(text: str) -> list[int]:
     return values
 
 
-def _engines(text: str) -> list[str]:
-    names = [part.strip() for part in text.split(",") if part.strip()]
-    unknown = [name for name in names if name not in ENGINES]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown engine(s) {', '.join(unknown)}; choose from {', '.join(ENGINES)}"
-        )
-    return names
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     default_engine = Settings.model_fields["engine"].default
-    parser.add_argument("--model", type=Path, default=DEFAULT_BUNDLE, help="model bundle folder")
+    parser.add_argument("--model", type=Path, default=SHIPPED_BUNDLE, help="model bundle folder")
     parser.add_argument("--photos", type=int, default=32, help="photos to time the model on")
     parser.add_argument(
         "--beam",
@@ -90,7 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--engines",
-        type=_engines,
+        type=engine_list,
         default=list(ENGINES),
         help=f"engines to time, comma-separated (default: {','.join(ENGINES)})",
     )
@@ -119,7 +110,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--service-engines",
-        type=_engines,
+        type=engine_list,
         default=sorted({"eager", default_engine}),
         help=f"engines the bot is run with (default: eager and the bot's, {default_engine})",
     )
@@ -140,7 +131,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--flood-rounds", type=int, default=10, help="photos each of them sends")
     parser.add_argument(
         "--flood-engine",
-        type=_engines,
+        type=engine_list,
         default=[default_engine],
         help=f"the engine of the flood scenario's bot (default: the bot's, {default_engine})",
     )

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import torch
 
+from captioning.bundle_config import SHIPPED_BUNDLE
 from captioning.encoder import Encoder
+from captioning.engines.names import engine_list
 from captioning.imagenet_weights import load_state
 from training import imagenet_words, person_head
 from training.flickr8k import DatasetError
@@ -114,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--max-length", type=int, default=30)
     p.add_argument(
         "--engine",
-        type=lambda text: [e.strip() for e in text.split(",") if e.strip()],
+        type=engine_list,
         default=None,
         metavar="NAME[,NAME...]",
         help="instead: caption the split's photos with the whole Captioner on these engines "
@@ -123,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--model",
         type=Path,
-        default=Path("model_weights/flickr8k"),
+        default=SHIPPED_BUNDLE,
         help="with --engine: the model bundle",
     )
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="with --engine: Flickr8k")
@@ -145,7 +147,7 @@ def main(argv: list[str] | None = None) -> None:
 
     p = sub.add_parser("export", help="write the best checkpoint as a model bundle")
     p.add_argument("--work", type=Path, default=DEFAULT_WORK)
-    p.add_argument("--out", type=Path, default=Path("model_weights/flickr8k"))
+    p.add_argument("--out", type=Path, default=SHIPPED_BUNDLE)
     p.add_argument(
         "--encoder-weights",
         default="../resnet50_imagenet.safetensors",
