@@ -14,9 +14,10 @@ from telegram import (
 )
 from telegram.ext import ContextTypes
 
+from bot.language_policy import ui_language
 from bot.services import services
 from bot.storage import search
-from bot.texts import t, ui_language
+from bot.texts import t
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.handlers.reply import reply
+from bot.language_policy import ui_language
 from bot.services import services
 from bot.storage import chats
 from bot.storage.models import CaptionMode
-from bot.texts import LANGUAGE_BUTTONS, t, ui_language
+from bot.texts import LANGUAGE_BUTTONS, t
 
 log = logging.getLogger(__name__)
 

@@ -142,15 +142,6 @@ def language_for(locale: str | None) -> str:
     return code if code in LANGUAGES else "en"
 
 
-def megabytes(size: int, language: str) -> str:
-    """A file size for people: "20 MB" / "20 МБ", one decimal below 10 MB."""
-    value = size / (1024 * 1024)
-    number = f"{value:.1f}" if value < 10 else f"{value:.0f}"
-    if language == "ru":
-        return f"{number.replace('.', ',')} МБ"
-    return f"{number} MB"
-
-
 def plain(words: str) -> str:
     """Text from elsewhere (a caption, a translation) escaped to show as itself in Markdown."""
     return MARKDOWN_SPECIAL.sub(r"\\\1", words)
