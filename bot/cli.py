@@ -51,7 +51,7 @@ SUBCOMMANDS = [
     Subcommand(
         "health", "bot.health", "check the settings, database and model (for health checks)"
     ),
-    Subcommand("bench", "bot.bench", "time the model (each engine) and the whole service"),
+    Subcommand("bench", "bot.bench.command", "time the model (each engine) and the whole service"),
     Subcommand(
         "engines", "captioning.engines.command", "build the fast engines' model files for a bundle"
     ),

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from bot.bench.fake_telegram import Call, FakeGroup, FakeTelegram, FakeUser
 from tests import images
 from tests.e2e.conftest import WAIT, Shared, has_cyrillic, is_caption
-from tests.fake_telegram import Call, FakeGroup, FakeTelegram, FakeUser
 
 pytestmark = pytest.mark.e2e
 
