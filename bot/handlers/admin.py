@@ -3,11 +3,10 @@
 import logging
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.handlers.reply import language_for, reply
 from bot.queue import CaptionQueue, Outcome
-from bot.services import services
+from bot.services import BotContext, services
 from bot.storage import stats as figures
 from bot.storage.models import utcnow
 from bot.texts import t
@@ -66,7 +65,7 @@ def refusals_text(queue: CaptionQueue, language: str) -> str:
     )
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return

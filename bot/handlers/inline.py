@@ -12,10 +12,9 @@ from telegram import (
     InputTextMessageContent,
     Update,
 )
-from telegram.ext import ContextTypes
 
 from bot.language_policy import ui_language
-from bot.services import services
+from bot.services import BotContext, services
 from bot.storage import search
 from bot.texts import t
 
@@ -62,7 +61,7 @@ def parse_offset(offset: str) -> int:
     return int(offset) if offset.isdigit() else 0
 
 
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def inline_query(update: Update, context: BotContext) -> None:
     query = update.inline_query
     if query is None:
         return

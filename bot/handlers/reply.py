@@ -1,14 +1,13 @@
 """Replying to the message being handled, in the user's language."""
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.ext import ContextTypes
 
 from bot.language_policy import ui_language
-from bot.services import services, user_language_code
+from bot.services import BotContext, services, user_language_code
 from bot.texts import megabytes, t
 
 
-def language_for(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+def language_for(update: Update, context: BotContext) -> str:
     """ "en" or "ru": the chat's /lang choice, else the user's Telegram language."""
     chat = update.effective_chat
     chosen = services(context).chat_language(chat.id) if chat else None
@@ -17,7 +16,7 @@ def language_for(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
 
 async def reply(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     key: str,
     markup: InlineKeyboardMarkup | None = None,
     **values: object,
