@@ -141,6 +141,28 @@ def measure_service(
     return figures
 
 
+def send_and_wait(
+    tg: FakeTelegram,
+    user: FakeUser,
+    sizes: list[dict[str, Any]],
+    sent: list[dict[str, Any]],
+    latencies: list[float],
+) -> bool:
+    """`user` sends the photo `sizes` and waits for the reply: the message goes on `sent`, the
+    seconds from the update to the reply on `latencies`. False when no reply came in time."""
+    message = tg.user_message(user, photo=sizes)
+    began = time.monotonic()
+    tg.push_update({"message": message})
+    sent.append(message)
+    try:
+        reply = tg.wait_reply(message, timeout=REPLY_TIMEOUT_S)
+    except AssertionError:
+        log.error("no reply to a photo of user %d within %.0f s", user.id, REPLY_TIMEOUT_S)
+        return False
+    latencies.append(reply.at - began)
+    return True
+
+
 def _load(
     tg: FakeTelegram,
     engine: str,
@@ -160,16 +182,8 @@ def _load(
                 due = started + (index + round_ * users) / rate
                 time.sleep(max(0.0, due - time.monotonic()))
             sizes = uploaded[(index * per_user + round_) % len(uploaded)]
-            message = tg.user_message(user, photo=sizes)
-            began = time.monotonic()
-            tg.push_update({"message": message})
-            sent.append(message)
-            try:
-                reply = tg.wait_reply(message, timeout=REPLY_TIMEOUT_S)
-            except AssertionError:
-                log.error("no reply to a photo of user %d within %.0f s", user.id, REPLY_TIMEOUT_S)
+            if not send_and_wait(tg, user, sizes, sent, latencies):
                 return
-            latencies.append(reply.at - began)
 
     with ThreadPoolExecutor(max_workers=users) as pool:
         for future in [pool.submit(user_session, i, u) for i, u in enumerate(people)]:
@@ -302,16 +316,9 @@ def _paced_users(
         for round_ in range(rounds):
             due = started + (index / users + round_) * interval
             time.sleep(max(0.0, due - time.monotonic()))
-            message = tg.user_message(user, photo=uploaded[(index + round_) % len(uploaded)])
-            began = time.monotonic()
-            tg.push_update({"message": message})
-            sent.append(message)
-            try:
-                reply = tg.wait_reply(message, timeout=REPLY_TIMEOUT_S)
-            except AssertionError:
-                log.error("no reply to a photo of user %d within %.0f s", user.id, REPLY_TIMEOUT_S)
+            sizes = uploaded[(index + round_) % len(uploaded)]
+            if not send_and_wait(tg, user, sizes, sent, latencies):
                 return
-            latencies.append(reply.at - began)
 
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=users) as pool:
