@@ -18,6 +18,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import BaseRequest
 
 from bot.handlers import (
     admin,
@@ -121,13 +122,21 @@ async def on_stop(application: Application) -> None:
     await application.bot_data.services.worker.stop()
 
 
-def build_application(settings: Settings, captioner: Captioner) -> Application:
+def build_application(
+    settings: Settings,
+    captioner: Captioner,
+    requests: tuple[BaseRequest, BaseRequest] | None = None,
+) -> Application:
+    """The bot, wired; `requests` (for its calls, and for getUpdates) stand in for HTTP to
+    Telegram (the in-process tests)."""
     if not settings.telegram_bot_token:
         raise ValueError(NO_TOKEN)
     sessions = make_sessions(make_engine(settings.database_url))
+    builder = ApplicationBuilder()
+    if requests is not None:
+        builder = builder.request(requests[0]).get_updates_request(requests[1])
     application = (
-        ApplicationBuilder()
-        .token(settings.telegram_bot_token)
+        builder.token(settings.telegram_bot_token)
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
         .concurrent_updates(True)

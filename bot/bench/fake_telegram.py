@@ -56,7 +56,8 @@ MESSAGE_METHODS = frozenset(
     {"sendmessage", "sendphoto", "senddocument", "sendmediagroup", "editmessagetext",
      "editmessagecaption", "editmessagereplymarkup"}
 )  # fmt: skip
-SEND_METHODS = frozenset({"sendmessage", "sendphoto", "senddocument", "sendmediagroup"})
+SEND_METHODS = frozenset({"sendmessage", "sendphoto"})
+NOT_FOUND = {"ok": False, "error_code": 404, "description": "Not Found"}
 # Parameters that are strings in the Bot API; everything else that arrives as a form string is
 # JSON-decoded, as python-telegram-bot JSON-encodes every non-string value.
 STRING_PARAMS = frozenset(
@@ -546,7 +547,21 @@ class FakeTelegram(LoopbackServer):
         text: str | None = None,
         data: str | None = None,
     ) -> str:
-        """Press an inline button of a bot message (by its label or callback data, as it is now)."""
+        """Press an inline button of a bot message (by its label or callback data, as it is now);
+        returns the callback query's id."""
+        update = self.button_press(user, message, text=text, data=data)
+        self.push_update(update)
+        return str(update["callback_query"]["id"])
+
+    def button_press(
+        self,
+        user: FakeUser,
+        message: dict[str, Any] | Call,
+        *,
+        text: str | None = None,
+        data: str | None = None,
+    ) -> dict[str, Any]:
+        """The update of a press on an inline button of a bot message, not yet delivered."""
         if isinstance(message, Call):
             if message.message_id is None or message.result is None:
                 raise ValueError(f"call {message.describe()} did not send a message")
@@ -579,8 +594,7 @@ class FakeTelegram(LoopbackServer):
                     "data": chosen[0]["callback_data"],
                 }
             }
-        self.push_update(update)
-        return query_id
+        return update
 
     def send_inline_query(self, user: FakeUser, query: str, *, offset: str = "") -> str:
         """An inline query `@bot query` typed by `user`; returns its id."""
@@ -846,11 +860,8 @@ class FakeTelegram(LoopbackServer):
             except ApiError as exc:
                 return _error_response(exc)
             return web.json_response({"ok": True, "result": updates})
-        handler = getattr(self, f"_m_{key}", None)
-        if handler is None:
-            return web.json_response(
-                {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
-            )
+        if not hasattr(self, f"_m_{key}"):
+            return web.json_response(NOT_FOUND, status=404)
         with self._lock:
             gate = self._held.get(key)
         if gate is not None:
@@ -868,6 +879,20 @@ class FakeTelegram(LoopbackServer):
                     self.dropped_calls.append(Call(method, params, files))
                     self._changed.notify_all()
                 return web.json_response({"ok": False, "error_code": 499, "description": "gone"})
+        status, body = self.answer(method, params, files)
+        return web.json_response(body, status=status)
+
+    def answer(
+        self, method: str, params: dict[str, Any], files: dict[str, bytes]
+    ) -> tuple[int, dict[str, Any]]:
+        """One call of a Bot API method (any but getUpdates), recorded and answered as Telegram
+        would, failures injected included: the HTTP status and the JSON body. The HTTP server
+        answers with it, and so can a request object of python-telegram-bot's in the same
+        process (the tests' in-process Application)."""
+        key = method.lower()
+        handler = getattr(self, f"_m_{key}", None)
+        if handler is None:
+            return 404, NOT_FOUND
         with self._lock:
             call = Call(method, params, files)
             failure = (
@@ -886,36 +911,47 @@ class FakeTelegram(LoopbackServer):
                 self._replies.setdefault((call.chat_id, call.reply_to), []).append(call)
             self._changed.notify_all()
         if call.error is not None:
-            return web.json_response(call.error, status=int(call.error["error_code"]))
-        return web.json_response({"ok": True, "result": call.result})
+            return int(call.error["error_code"]), call.error
+        return 200, {"ok": True, "result": call.result}
+
+    def file_data(self, path: str) -> bytes | None:
+        """The bytes of a file by its download path (None: no such file), counted as a
+        download; a Telegram outage fails it with ApiError."""
+        with self._lock:
+            stored = self._paths.get(path)
+            if stored is None:
+                return None
+            if self._outage is not None:
+                raise self._outage
+            self.downloads.append(stored.file_id)
+            self._changed.notify_all()
+            return stored.data
 
     async def _handle_download(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
             return web.json_response(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
+        path = request.match_info["path"]
+        try:
+            data = self.file_data(path)
+        except ApiError as exc:
+            return _error_response(exc)
+        if data is None:
+            return web.json_response(NOT_FOUND, status=404)
         with self._lock:
-            stored = self._paths.get(request.match_info["path"])
-            if stored is None:
-                return web.json_response(
-                    {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
-                )
-            if self._outage is not None:
-                return _error_response(self._outage)
-            self.downloads.append(stored.file_id)
-            self._changed.notify_all()
-            slow = self._slow_files.get(stored.file_id)
+            slow = self._slow_files.get(self._paths[path].file_id)
         if slow is None:
-            return web.Response(body=stored.data, content_type="application/octet-stream")
+            return web.Response(body=data, content_type="application/octet-stream")
         response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
-        response.content_length = len(stored.data)
+        response.content_length = len(data)
         await response.prepare(request)
         pieces = 20
-        step = max(1, -(-len(stored.data) // pieces))
+        step = max(1, -(-len(data) // pieces))
         with contextlib.suppress(ConnectionResetError):  # the bot gave up waiting
-            for start in range(0, len(stored.data), step):
+            for start in range(0, len(data), step):
                 await asyncio.sleep(slow / pieces)
-                await response.write(stored.data[start : start + step])
+                await response.write(data[start : start + step])
             await response.write_eof()
         return response
 
@@ -1392,6 +1428,15 @@ def _entities(text: str) -> list[dict[str, Any]]:
 def _copy(value: _T) -> _T:
     """A deep copy through JSON, so callers never share the server's state."""
     return cast(_T, json.loads(json.dumps(value)))
+
+
+def form_params(fields: dict[str, str], files: dict[str, bytes]) -> dict[str, Any]:
+    """A method's parameters from its form fields (JSON values decoded, as Telegram does) and
+    uploaded files."""
+    params: dict[str, Any] = {key: _decode_value(key, value) for key, value in fields.items()}
+    for key, data in files.items():
+        params.setdefault(key, data)
+    return params
 
 
 def _decode_value(key: str, value: str) -> Any:
