@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from captioning.bundle_config import SHIPPED_BUNDLE
 from captioning.captioner import Captioner
 from training.flickr8k import load
 from training.metrics import all_metrics
 
 ROOT = Path(__file__).parent.parent
-BUNDLE = ROOT / "model_weights" / "flickr8k"
+BUNDLE = ROOT / SHIPPED_BUNDLE
 FLICKR8K = ROOT.parent / "shared" / "flickr8k"
 needs_weights = pytest.mark.skipif(
     not (ROOT / "model_weights" / "resnet50_imagenet.safetensors").exists(),

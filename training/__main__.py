@@ -13,11 +13,11 @@ from captioning.encoder import Encoder
 from captioning.engines.names import engine_list
 from captioning.imagenet_weights import load_state
 from training import imagenet_words, person_head
+from training.data import DEFAULT_WORK
 from training.flickr8k import DatasetError
 from training.train import TrainConfig
 
 DEFAULT_DATA = Path("../shared/flickr8k")
-DEFAULT_WORK = Path("runs/flickr8k")
 DEFAULT_ENCODER = Path("model_weights/resnet50_imagenet.safetensors")
 
 

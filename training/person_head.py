@@ -22,7 +22,7 @@ from captioning.grounding import (
     save_person_head,
 )
 from captioning.vocabulary import tokenize
-from training.data import Split, load_split
+from training.data import DEFAULT_WORK, Split, load_split
 
 log = logging.getLogger(__name__)
 WEIGHT_DECAY = 1e-3
@@ -71,7 +71,7 @@ def roc_auc(scores: torch.Tensor, positive: torch.Tensor) -> float:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--work", type=Path, default=Path("runs/flickr8k"), help="feature cache")
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="feature cache")
     parser.add_argument("--model", type=Path, default=SHIPPED_BUNDLE, help="the bundle to write to")
 
 
