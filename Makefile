@@ -16,7 +16,7 @@ $(BIN)/.installed: pyproject.toml
 $(ENCODER_WEIGHTS): | $(BIN)/.installed
 	$(BIN)/captionbot weights
 
-# The bot's texts (bot/texts.py) in other languages: gettext catalogues, see bot/locale/README.md.
+# The bot's texts (bot/texts.py) in other languages: gettext catalogues (README: The bot's texts).
 LOCALE := bot/locale
 CATALOGUES := $(wildcard $(LOCALE)/*/LC_MESSAGES/captionbot.po)
 

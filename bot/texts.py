@@ -1,10 +1,10 @@
 """Everything the bot says. The English texts are here; their translations are gettext catalogues
 in `bot/locale/` (`make translations` extracts these texts, updates the catalogues and compiles
-them; see bot/locale/README.md).
+them; README.md, The bot's texts, says how).
 
 A text is looked up by its key: `t("start", language, max_size=...)`. `N_` marks a text for
 extraction; `Plural` marks one that depends on a number, and `t` chooses its form (Russian has
-three) by the value named `count`.
+three) by the value that its `count` names.
 """
 
 import gettext
