@@ -2,7 +2,8 @@
 
 import re
 
-LANGUAGES = ("en", "ru")
+from bot.texts import LANGUAGES
+
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 # Characters that Streamlit's Markdown would read as formatting, links, HTML or LaTeX.
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$])")
