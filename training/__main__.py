@@ -76,7 +76,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         return
     from training.evaluate import evaluate
 
-    evaluate(args.work, args.split, args.beam, args.max_length)
+    evaluate(args.work, args.split, args.beam, args.max_length, args.bundle)
 
 
 def cmd_export(args: argparse.Namespace) -> None:
@@ -114,6 +114,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--split", choices=["dev", "test"], default="dev")
     p.add_argument("--beam", type=int, default=5)
     p.add_argument("--max-length", type=int, default=30)
+    p.add_argument(
+        "--bundle",
+        type=Path,
+        default=None,
+        help="score this bundle's decoder instead of the best checkpoint (e.g. the shipped one)",
+    )
     p.add_argument(
         "--engine",
         type=engine_list,
