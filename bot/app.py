@@ -18,6 +18,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import BaseRequest
 
 from bot.handlers import (
     admin,
@@ -35,7 +36,7 @@ from bot.handlers import (
 from bot.images import enable_heic
 from bot.queue import CaptionQueue
 from bot.send_budget import SendBudget
-from bot.services import KEY, Services
+from bot.services import CONTEXT_TYPES, Services
 from bot.settings import Settings, load_settings
 from bot.storage.database import make_engine, make_sessions, upgrade_or_log
 from bot.translation import Translator
@@ -113,27 +114,36 @@ async def on_start(application: Application) -> None:
         await application.bot.set_my_commands(commands.command_list("ru"), language_code="ru")
     except TelegramError as exc:
         log.warning("could not register the command list: %s", exc)
-    application.bot_data[KEY].worker.start()
+    application.bot_data.services.worker.start()
 
 
 async def on_stop(application: Application) -> None:
     """Updates have stopped: let the worker finish or persist what is in flight."""
-    await application.bot_data[KEY].worker.stop()
+    await application.bot_data.services.worker.stop()
 
 
-def build_application(settings: Settings, captioner: Captioner) -> Application:
+def build_application(
+    settings: Settings,
+    captioner: Captioner,
+    requests: tuple[BaseRequest, BaseRequest] | None = None,
+) -> Application:
+    """The bot, wired; `requests` (for its calls, and for getUpdates) stand in for HTTP to
+    Telegram (the in-process tests)."""
     if not settings.telegram_bot_token:
         raise ValueError(NO_TOKEN)
     sessions = make_sessions(make_engine(settings.database_url))
+    builder = ApplicationBuilder()
+    if requests is not None:
+        builder = builder.request(requests[0]).get_updates_request(requests[1])
     application = (
-        ApplicationBuilder()
-        .token(settings.telegram_bot_token)
+        builder.token(settings.telegram_bot_token)
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
         .concurrent_updates(True)
         .rate_limiter(SendBudget(per_group_minute=settings.group_messages_per_minute))
         .post_init(on_start)
         .post_stop(on_stop)
+        .context_types(CONTEXT_TYPES)
         .build()
     )
     queue = CaptionQueue(
@@ -145,7 +155,7 @@ def build_application(settings: Settings, captioner: Captioner) -> Application:
         application.bot, queue, sessions, captioner, translator, typing, settings
     )
     updates = UpdateBudget(settings.updates_per_minute)
-    application.bot_data[KEY] = Services(
+    application.bot_data.services = Services(
         settings, sessions, queue, translator, typing, worker, updates
     )
     add_handlers(application)

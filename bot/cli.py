@@ -1,73 +1,81 @@
-"""The `captionbot` command: one subcommand a job, each implemented where its idea lives."""
+"""The `captionbot` command: one subcommand a job, each implemented where its idea lives.
+
+Only the chosen subcommand's module is imported (its arguments are added once it is chosen), so
+`captionbot health`, which a container runs every minute, loads neither torch nor ONNX Runtime.
+"""
 
 import argparse
 import importlib
 import logging
 import sys
-from collections.abc import Callable
-
-Command = Callable[[argparse.Namespace], int]
+from dataclasses import dataclass
 
 
-def module_command(
-    name: str, module: str, help: str
-) -> Callable[[argparse._SubParsersAction], None]:
-    """A subcommand implemented by `module`'s `add_arguments(parser)` and `run(args) -> int`."""
+@dataclass(frozen=True)
+class Subcommand:
+    """`module` implements it: its function `arguments(parser)` adds the options, `function(args)`
+    runs it and returns the exit status."""
 
-    def add(sub: argparse._SubParsersAction) -> None:
-        implementation = importlib.import_module(module)
-        p = sub.add_parser(name, help=help)
-        implementation.add_arguments(p)
-        p.set_defaults(func=implementation.run)
+    name: str
+    module: str
+    help: str
+    function: str = "run"
+    arguments: str = "add_arguments"
 
-    return add
-
-
-def add_weights(sub: argparse._SubParsersAction) -> None:
-    from captioning.cli import fetch_weights
-
-    p = sub.add_parser("weights", help="fetch and convert the ImageNet encoder weights if missing")
-    p.add_argument("--force", action="store_true", help="convert again even if the file exists")
-    p.set_defaults(func=fetch_weights)
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        implementation = importlib.import_module(self.module)
+        getattr(implementation, self.arguments)(parser)
+        parser.set_defaults(func=getattr(implementation, self.function))
 
 
-def add_db(sub: argparse._SubParsersAction) -> None:
-    from bot.storage.database import upgrade_command
-
-    p = sub.add_parser("db", help="database maintenance")
-    db = p.add_subparsers(dest="db_command", required=True)
-    upgrade = db.add_parser("upgrade", help="apply the database migrations")
-    upgrade.set_defaults(func=upgrade_command)
-
-
-# Each entry adds one subcommand; later features add theirs here.
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    module_command("caption", "captioning.cli", "caption photos from the command line"),
-    add_weights,
-    module_command("run", "bot.app", "start the Telegram bot (settings from the environment)"),
-    module_command(
+SUBCOMMANDS = [
+    Subcommand("caption", "captioning.cli", "caption photos from the command line"),
+    Subcommand(
+        "weights",
+        "captioning.cli",
+        "fetch and convert the ImageNet encoder weights if missing",
+        function="fetch_weights",
+        arguments="add_weights_arguments",
+    ),
+    Subcommand("run", "bot.app", "start the Telegram bot (settings from the environment)"),
+    Subcommand(
         "start", "bot.start", "start the bot if TELEGRAM_BOT_TOKEN is set, else the web page"
     ),
-    add_db,
-    module_command(
+    Subcommand(
+        "db",
+        "bot.storage.database",
+        "database maintenance",
+        function="upgrade_command",
+        arguments="add_db_arguments",
+    ),
+    Subcommand(
         "health", "bot.health", "check the settings, database and model (for health checks)"
     ),
-    module_command("bench", "bot.bench", "time the model (each engine) and the whole service"),
-    module_command(
+    Subcommand("bench", "bot.bench.command", "time the model (each engine) and the whole service"),
+    Subcommand(
         "engines", "captioning.engines.command", "build the fast engines' model files for a bundle"
     ),
-    module_command("web", "bot.web.command", "serve the web page that captions photos (Streamlit)"),
+    Subcommand("web", "bot.web.command", "serve the web page that captions photos (Streamlit)"),
 ]
 
 
+def chosen(argv: list[str]) -> str | None:
+    """The subcommand named in `argv`: its first word that is not an option."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(
         prog="captionbot", description="A Telegram bot that describes photos."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in SUBCOMMANDS:
-        add(sub)
+    name = chosen(argv)
+    for command in SUBCOMMANDS:
+        p = sub.add_parser(command.name, help=command.help)
+        if command.name == name:
+            command.configure(p)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

@@ -7,21 +7,21 @@ status 0 when healthy, 1 with a log line naming the problem otherwise.
 """
 
 import argparse
+import json
 import logging
 from pathlib import Path
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from PIL import Image
-from safetensors import safe_open
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.settings import load_settings
 from bot.storage.database import alembic_config, make_engine
-from captioning.bundle import BundleError, read_config
+from captioning.bundle_config import BundleError, read_config
 
 log = logging.getLogger(__name__)
+HEADER_LIMIT = 100 * 1024 * 1024  # safetensors' own limit on a header's size
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,6 +48,23 @@ def database_problem(url: str) -> str | None:
     return None
 
 
+def safetensors_problem(path: Path) -> str | None:
+    """Whether `path` is a whole safetensors file: its header (an 8-byte length, then JSON)
+    reads, and the file is as long as the tensors it lists. Reads the header only."""
+    try:
+        with path.open("rb") as file:
+            length = int.from_bytes(file.read(8), "little")
+            header = json.loads(file.read(length)) if 0 < length < HEADER_LIMIT else None
+    except (OSError, ValueError) as exc:
+        return f"the model file {path} is not readable: {exc}"
+    if not isinstance(header, dict):
+        return f"the model file {path} is not readable: not a safetensors file"
+    ends = [entry["data_offsets"][1] for name, entry in header.items() if name != "__metadata__"]
+    if path.stat().st_size < 8 + length + max(ends, default=0):
+        return f"the model file {path} is not readable: it is truncated"
+    return None
+
+
 def bundle_problem(path: Path) -> str | None:
     try:
         config = read_config(path)
@@ -60,16 +77,14 @@ def bundle_problem(path: Path) -> str | None:
     ):
         if not needed.is_file():
             return f"the model file {needed} is missing"
-        if needed.suffix == ".safetensors":
-            try:  # reads the header only: a truncated or foreign file fails here
-                with safe_open(str(needed), framework="numpy") as weights:
-                    weights.keys()
-            except Exception as exc:
-                return f"the model file {needed} is not readable: {exc}"
+        if needed.suffix == ".safetensors" and (problem := safetensors_problem(needed)):
+            return problem
     return None
 
 
 def model_problem(path: Path) -> str | None:
+    from PIL import Image
+
     from captioning.captioner import Captioner
 
     try:

@@ -1,14 +1,15 @@
 """What the handlers share: settings, database sessions, queue, translator and worker.
 
-One `Services` object is built by bot/app.py and kept in `application.bot_data`.
+One `Services` object is built by bot/app.py and kept in `application.bot_data` (a `BotData`);
+handlers take a `BotContext`, python-telegram-bot's context typed with it.
 """
 
 from dataclasses import dataclass
-from typing import cast
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
-from telegram.ext import ContextTypes
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.queue import CaptionQueue
 from bot.settings import Settings
@@ -17,8 +18,6 @@ from bot.translation import Translator
 from bot.typing_indicator import TypingIndicator
 from bot.update_budget import UpdateBudget
 from bot.worker import CaptionWorker
-
-KEY = "services"
 
 
 @dataclass(frozen=True)
@@ -36,8 +35,29 @@ class Services:
             return chats.chat_language(session, chat_id)
 
 
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return cast(Services, context.bot_data[KEY])
+class BotData:
+    """`application.bot_data`: the `Services`, set once by bot/app.py before updates flow."""
+
+    def __init__(self) -> None:
+        self._services: Services | None = None
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("the services are not set up yet (bot/app.py does it)")
+        return self._services
+
+    @services.setter
+    def services(self, value: Services) -> None:
+        self._services = value
+
+
+BotContext = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]
+CONTEXT_TYPES = ContextTypes(bot_data=BotData)
+
+
+def services(context: BotContext) -> Services:
+    return context.bot_data.services
 
 
 def user_language_code(update: Update) -> str | None:

@@ -5,12 +5,15 @@
 
 import logging
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from captioning.bundle_config import SHIPPED_BUNDLE
+from captioning.engines.names import DEFAULT_ENGINE, EngineName
 
 log = logging.getLogger(__name__)
 TRANSLATION_BACKENDS = ("google", "mymemory", "libre")
@@ -26,10 +29,9 @@ class Settings(BaseSettings):
     telegram_base_file_url: str = "https://api.telegram.org/file/bot"
 
     database_url: str = "sqlite:///data/captionbot.sqlite3"
-    model_path: Path = Path("model_weights/flickr8k")
+    model_path: Path = SHIPPED_BUNDLE
     beam_size: int = Field(default=3, ge=1, le=20)
-    # how the model runs (captioning/engines): the fastest within 0.005 dev BLEU-4 of eager
-    engine: Literal["eager", "onnx", "bf16", "int8"] = "int8"
+    engine: EngineName = DEFAULT_ENGINE  # how the model runs (captioning/engines)
 
     queue_size: int = Field(default=256, ge=1)
     # one user's photos waiting at most; None: a quarter of QUEUE_SIZE

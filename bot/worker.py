@@ -28,20 +28,15 @@ from telegram import Bot, ReplyParameters
 from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
 
 from bot import retry
+from bot.caption_format import album_reply, caption_reply, grounding_notes
 from bot.caption_keyboard import caption_keyboard
+from bot.language_policy import caption_mode, ui_language
 from bot.queue import CaptionQueue, Ticket
 from bot.send_budget import captions_first
 from bot.settings import Settings
 from bot.storage import albums, chats, jobs, translations
 from bot.storage.models import CaptionMode, JobStatus, utcnow
-from bot.texts import (
-    album_reply,
-    caption_mode,
-    caption_reply,
-    grounding_notes,
-    t,
-    ui_language,
-)
+from bot.texts import megabytes, t
 from bot.translation import Translator
 from bot.typing_indicator import SHOWS_FOR_S, TypingIndicator
 from captioning.captioner import Captioner, CaptionResult
@@ -441,7 +436,7 @@ class CaptionWorker:
         fails for a passing reason, the job is tried again later like any other (a file that
         fails again is refused again then), until REPLY_RETRY_HOURS."""
         _, language = self._languages(ticket)
-        text = t(key, language, limit_mb=self.settings.max_file_bytes // (1024 * 1024))
+        text = t(key, language, max_size=megabytes(self.settings.max_file_bytes, language))
         try:
             with captions_first():
                 message = await self.bot.send_message(

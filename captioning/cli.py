@@ -6,20 +6,19 @@ import logging
 import sys
 from pathlib import Path
 
-from captioning.bundle import BundleError
+from captioning.bundle_config import SHIPPED_BUNDLE, BundleError
 from captioning.captioner import Captioner
 from captioning.imagenet_weights import fetch_and_convert
 from captioning.preprocessing import BadImageError, open_image
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BUNDLE = Path("model_weights/flickr8k")
 DEFAULT_ENCODER_WEIGHTS = Path("model_weights/resnet50_imagenet.safetensors")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("photos", nargs="+", type=Path, help="image files")
-    parser.add_argument("--model", type=Path, default=DEFAULT_BUNDLE, help="model bundle folder")
+    parser.add_argument("--model", type=Path, default=SHIPPED_BUNDLE, help="model bundle folder")
     parser.add_argument("--beam", type=int, default=None, help="beam size (default: the bundle's)")
     parser.add_argument("--json", action="store_true", help="one JSON object a line")
 
@@ -57,6 +56,12 @@ def run(args: argparse.Namespace) -> int:
             line = f"{path}: {result.caption}{guess}"
         print(line, flush=True)
     return 1 if failed else 0
+
+
+def add_weights_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force", action="store_true", help="convert again even if the file exists"
+    )
 
 
 def fetch_weights(args: argparse.Namespace) -> int:

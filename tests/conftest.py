@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.bench.bot_process import BotProcess
+from bot.bench.fake_telegram import FakeTelegram
 from bot.storage.database import make_engine, make_sessions, upgrade
-from tests.bot_process import BotProcess
-from tests.fake_telegram import FakeTelegram
 from tests.fake_translate import FakeTranslate
 
 StartBot = Callable[..., BotProcess]
@@ -58,25 +58,30 @@ def bot_process(
     fake_translate: FakeTranslate,
     tiny_bundle: Path,
 ) -> Iterator[StartBot]:
-    """A factory: `bot_process(ENV_NAME="value", ..., wait=True)` starts the real bot.
+    """A factory: `bot_process(ENV_NAME="value", ..., wait=True, bundle=None)` starts the real
+    bot (on the tiny bundle, or `bundle`).
 
-    Every bot started is stopped (SIGTERM, then SIGKILL) at the end of the test, and its log is
-    printed then, which pytest shows when the test failed.
+    Every bot still running at the end of the test is stopped (SIGTERM, then SIGKILL), and the
+    test fails unless it exited cleanly; every bot's log is printed then, which pytest shows when
+    the test failed.
     """
     started: list[BotProcess] = []
 
-    def start(*, wait: bool = True, **env: str) -> BotProcess:
+    def start(*, wait: bool = True, bundle: Path | None = None, **env: str) -> BotProcess:
         workdir = tmp_path / f"bot{len(started) + 1}"
         workdir.mkdir()
-        bot = BotProcess(workdir, fake_telegram, fake_translate, tiny_bundle, env)
+        bot = BotProcess(workdir, fake_telegram, fake_translate, bundle or tiny_bundle, env)
         started.append(bot)
         return bot.start(wait=wait)
 
     yield start
+    unclean = []
     for bot in started:
         if bot.running:
             try:
-                bot.stop()
+                bot.stop_cleanly()
             except AssertionError as exc:
-                print(exc)
+                unclean.append(f"{bot.workdir.name}: {exc}")
         print(bot.log_text())
+    if unclean:
+        pytest.fail("a bot did not stop cleanly at the end of the test:\n" + "\n".join(unclean))

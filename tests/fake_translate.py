@@ -22,7 +22,7 @@ from typing import Literal
 
 from aiohttp import web
 
-from tests.loopback_server import LoopbackServer
+from bot.bench.loopback_server import LoopbackServer
 
 Backend = Literal["google", "mymemory", "libre"]
 Mode = Literal["ok", "fail", "429", "hang", "garbage"]

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.caption_format import caption_reply
 from bot.settings import Settings
 from bot.storage.models import CaptionMode
-from bot.texts import caption_reply
 from bot.translation import TranslationTimeout, Translator, run_in_daemon_thread
 from tests.fake_translate import FakeTranslate, expected
 

@@ -69,3 +69,25 @@ def test_caption_json_carries_tags_and_confidence(tmp_path: Path) -> None:
             assert "cat" in line["caption"].split()
         else:
             assert line["doubt"] == "text"
+
+
+def test_health_loads_neither_torch_nor_onnxruntime(tmp_path: Path) -> None:
+    """Docker runs `captionbot health` every minute: only the chosen subcommand is imported."""
+    script = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "try:\n"
+        "    main(['health'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted({'torch', 'onnxruntime', 'numpy', 'telegram'} & set(sys.modules)))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
+    )
+    assert run.stdout.strip() == "[]", run.stdout + run.stderr

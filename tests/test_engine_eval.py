@@ -39,9 +39,12 @@ def test_engines_compared_on_the_photos(tmp_path: Path, tiny_bundle: Path) -> No
     assert "within 0.005" in report["summary"]
 
 
-def test_an_unknown_engine_is_refused(tmp_path: Path, tiny_bundle: Path) -> None:
+def test_an_unknown_engine_is_refused(
+    tmp_path: Path, tiny_bundle: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Refused on the command line, as every command that takes engines does (engines/names.py)."""
     data = make_dataset(tmp_path / "flickr8k", photos_per_split=1)
-    with pytest.raises(ValueError, match="unknown engine"):
+    with pytest.raises(SystemExit) as exited:
         training_main(
             [
                 "evaluate",
@@ -55,3 +58,5 @@ def test_an_unknown_engine_is_refused(tmp_path: Path, tiny_bundle: Path) -> None
                 str(tmp_path / "work"),
             ]
         )
+    assert exited.value.code == 2
+    assert "unknown engine 'warp'; choose from eager, onnx, bf16, int8" in capsys.readouterr().err

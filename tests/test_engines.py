@@ -26,9 +26,11 @@ from captioning import preprocessing
 from captioning.bundle import load_bundle
 from captioning.captioner import Captioner, CaptionResult
 from captioning.encoder import Encoder
-from captioning.engines import cache, calibration, onnx_export, quantize
+from captioning.engines import cache, calibration, onnx_export, quantize, registry
+from captioning.engines.bf16 import Bf16Encoder, has_bf16
 from captioning.engines.calibration import generated_photo
-from captioning.engines.registry import ENGINES, EngineError, load_engine
+from captioning.engines.names import ENGINES
+from captioning.engines.registry import EngineError, load_engine
 from captioning.vocabulary import Vocabulary
 from tests.images import scene
 
@@ -120,6 +122,30 @@ def test_reduced_precision_engines_are_within_tolerance(
     assert blind > SCORE_TOLERANCE, "the tolerance must tell apart a captioner that sees nothing"
     gap = mean_gap(eager, feats, best, fast.caption(photos))
     assert gap <= SCORE_TOLERANCE, [r.caption for r in fast.caption(photos)]
+    if engine == "bf16":  # without AVX-512 BF16 it is the onnx engine, and says so
+        assert fast.engine.name == ("bf16" if has_bf16() else "onnx")
+        assert isinstance(fast.engine.encode, Bf16Encoder) == has_bf16()
+    else:
+        assert fast.engine.name == engine
+
+
+def test_bf16_without_native_bfloat16_is_the_onnx_engine(
+    tiny_bundle: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(registry, "has_bf16", lambda: False)
+    fallback = captioner_with(tiny_bundle, "bf16")
+    assert fallback.engine.name == "onnx" and not isinstance(fallback.engine.encode, Bf16Encoder)
+    assert "no native bfloat16" in caplog.text
+
+
+def test_the_bf16_encoder_keeps_the_features(eager: Captioner, photos: list[Image.Image]) -> None:
+    """The bf16 encoder itself, on any CPU (emulated where bfloat16 is not native)."""
+    batch = preprocessing.batch(photos)
+    want = eager.encode(photos)
+    have = Bf16Encoder(eager.encoder)(batch)
+    assert have.dtype == torch.float32 and have.shape == want.shape
+    relative = (have - want).norm() / want.norm()
+    assert 0 < relative < 0.05, relative
 
 
 def test_committed_int8_ranges_fit_the_exported_encoder(tmp_path: Path) -> None:

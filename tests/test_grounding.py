@@ -6,12 +6,13 @@ import pytest
 import torch
 
 from captioning.beam_search import beam_search
+from captioning.bundle_config import SHIPPED_BUNDLE
 from captioning.concepts import ConceptTable, TableError
 from captioning.grounding import Evidence, Grounding, GroundingSettings
 from captioning.vocabulary import SPECIALS, Vocabulary
 from tests.helpers import tiny_decoder
 
-SHIPPED = Path("model_weights/flickr8k")
+SHIPPED = Path(__file__).resolve().parents[1] / SHIPPED_BUNDLE
 WORDS = ["dog", "cat", "man", "runs", "grass"]  # ids 4..8 of the tiny vocabulary
 D = 8
 

@@ -1,17 +1,18 @@
-"""The model the bot ships with. Needs model_weights/resnet50_imagenet.safetensors (made by
-`captionbot weights`); the Flickr8k check also needs ../shared/flickr8k. Each skips without."""
+"""The model the bot ships with, run on photos: needs model_weights/resnet50_imagenet.safetensors
+(made by `captionbot weights`) and ../shared/flickr8k or ../shared/everyday; each test skips
+without them."""
 
-import json
 from pathlib import Path
 
 import pytest
 
+from captioning.bundle_config import SHIPPED_BUNDLE
 from captioning.captioner import Captioner
 from training.flickr8k import load
-from training.metrics import bleu
+from training.metrics import all_metrics
 
 ROOT = Path(__file__).parent.parent
-BUNDLE = ROOT / "model_weights" / "flickr8k"
+BUNDLE = ROOT / SHIPPED_BUNDLE
 FLICKR8K = ROOT.parent / "shared" / "flickr8k"
 needs_weights = pytest.mark.skipif(
     not (ROOT / "model_weights" / "resnet50_imagenet.safetensors").exists(),
@@ -19,26 +20,29 @@ needs_weights = pytest.mark.skipif(
 )
 
 
-def test_bundle_records_scores_that_meet_the_targets() -> None:
-    config = json.loads((BUNDLE / "config.json").read_text())
-    beam = config["decoding"]["beam_size"]
-    test = config["metrics"][f"test_beam{beam}"]
-    assert test["BLEU-4"] >= 0.21 and test["METEOR"] >= 0.20
+TARGETS = {"BLEU-4": 0.21, "METEOR": 0.20}  # of the shipped model on Flickr8k's test photos
+SAMPLE = 250  # the first photos of the test split: about 30 s on 2 cores
 
 
 @pytest.mark.weights
 @pytest.mark.flickr8k
 @needs_weights
 @pytest.mark.skipif(not FLICKR8K.is_dir(), reason=f"needs {FLICKR8K}")
-def test_captions_dev_photos_like_their_references() -> None:
+def test_the_shipped_model_meets_the_targets_on_test_photos() -> None:
+    """The model runs from the photo files (plain beam search at the bundle's beam, as its
+    recorded scores were made) and its captions are scored against the references: on these
+    250 photos BLEU-4 0.221 and METEOR 0.214 (the whole split: 0.223, 0.218)."""
     from captioning.preprocessing import open_image
 
     data = load(FLICKR8K)
-    names = data.splits["dev"][:24]
-    captioner = Captioner.from_pretrained(BUNDLE)
-    results = captioner.caption([open_image(data.image_dir / n) for n in names])
-    b1, _, _, b4 = bleu([r.caption for r in results], [data.captions[n] for n in names])
-    assert b1 > 0.5 and b4 > 0.1
+    names = data.splits["test"][:SAMPLE]
+    captioner = Captioner.from_pretrained(BUNDLE, grounded=False)
+    captions = []
+    for start in range(0, len(names), 16):
+        batch = [open_image(data.image_dir / name) for name in names[start : start + 16]]
+        captions += [result.caption for result in captioner.caption(batch)]
+    scores = all_metrics(captions, [data.captions[name] for name in names])
+    assert all(scores[name] >= target for name, target in TARGETS.items()), scores
 
 
 EVERYDAY = ROOT.parent / "shared" / "everyday" / "imagenet-sample"

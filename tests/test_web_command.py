@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.bench.bot_process import SCRUBBED_PREFIXES
+from bot.texts import megabytes
 from bot.web.command import address, streamlit_options
-from bot.web.texts import LANGUAGES, TEXTS, doubt_reason, language_for, megabytes, plain
-from tests.bot_process import SCRUBBED_PREFIXES
+from bot.web.texts import LANGUAGES, TEXTS, doubt_reason, language_for, plain
 from tests.web_browser import WebProcess
 
 

@@ -17,11 +17,12 @@ from streamlit.testing.v1 import AppTest
 
 from bot.web import logic
 from bot.web.command import PAGE
+from captioning.bundle_config import SHIPPED_BUNDLE
 from tests.fake_translate import FakeTranslate, expected
 from tests.images import jpeg, truncated_jpeg
 
 TIMEOUT = 120  # seconds per script run: the first one loads the model on a busy machine
-SHIPPED = Path(__file__).resolve().parents[1] / "model_weights" / "flickr8k"
+SHIPPED = Path(__file__).resolve().parents[1] / SHIPPED_BUNDLE
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-from tests.bot_process import SCRUBBED_PREFIXES, captionbot_command
+from bot.bench.bot_process import SCRUBBED_PREFIXES, captionbot_command
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright

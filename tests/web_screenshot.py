@@ -17,6 +17,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from captioning.bundle_config import SHIPPED_BUNDLE
 from tests.web_browser import (
     WebProcess,
     caption_in_browser,
@@ -68,7 +69,7 @@ def screenshot(model: Path, out: Path, locale: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=ROOT / "model_weights" / "flickr8k")
+    parser.add_argument("--model", type=Path, default=ROOT / SHIPPED_BUNDLE)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "web-page.png")
     parser.add_argument("--locale", default="en-US", help="the browser's language")
     args = parser.parse_args(argv)

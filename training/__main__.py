@@ -8,14 +8,16 @@ from pathlib import Path
 
 import torch
 
+from captioning.bundle_config import SHIPPED_BUNDLE
 from captioning.encoder import Encoder
+from captioning.engines.names import engine_list
 from captioning.imagenet_weights import load_state
 from training import imagenet_words, person_head
+from training.data import DEFAULT_WORK
 from training.flickr8k import DatasetError
 from training.train import TrainConfig
 
 DEFAULT_DATA = Path("../shared/flickr8k")
-DEFAULT_WORK = Path("runs/flickr8k")
 DEFAULT_ENCODER = Path("model_weights/resnet50_imagenet.safetensors")
 
 
@@ -74,7 +76,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         return
     from training.evaluate import evaluate
 
-    evaluate(args.work, args.split, args.beam, args.max_length)
+    evaluate(args.work, args.split, args.beam, args.max_length, args.bundle)
 
 
 def cmd_export(args: argparse.Namespace) -> None:
@@ -113,8 +115,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--beam", type=int, default=5)
     p.add_argument("--max-length", type=int, default=30)
     p.add_argument(
+        "--bundle",
+        type=Path,
+        default=None,
+        help="score this bundle's decoder instead of the best checkpoint (e.g. the shipped one)",
+    )
+    p.add_argument(
         "--engine",
-        type=lambda text: [e.strip() for e in text.split(",") if e.strip()],
+        type=engine_list,
         default=None,
         metavar="NAME[,NAME...]",
         help="instead: caption the split's photos with the whole Captioner on these engines "
@@ -123,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--model",
         type=Path,
-        default=Path("model_weights/flickr8k"),
+        default=SHIPPED_BUNDLE,
         help="with --engine: the model bundle",
     )
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="with --engine: Flickr8k")
@@ -145,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
 
     p = sub.add_parser("export", help="write the best checkpoint as a model bundle")
     p.add_argument("--work", type=Path, default=DEFAULT_WORK)
-    p.add_argument("--out", type=Path, default=Path("model_weights/flickr8k"))
+    p.add_argument("--out", type=Path, default=SHIPPED_BUNDLE)
     p.add_argument(
         "--encoder-weights",
         default="../resnet50_imagenet.safetensors",

@@ -9,6 +9,9 @@ import torch
 
 from captioning.vocabulary import Vocabulary, tokenize
 
+# the vocabulary, the feature cache, checkpoints and reports of `python -m training`
+DEFAULT_WORK = Path("runs/flickr8k")
+
 MAX_CAPTION_TOKENS = 40  # longer training captions are cut (a handful in Flickr8k)
 
 

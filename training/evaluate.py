@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors.torch import load_file
 
+from captioning.bundle_config import read_config
 from captioning.decoder import Decoder, DecoderConfig
 from training.data import load_split, load_vocab
 from training.metrics import all_metrics
@@ -34,8 +36,21 @@ def report_path(work: Path, split: str, beam_size: int) -> Path:
     return work / "reports" / f"{split}_beam{beam_size}.json"
 
 
-def evaluate(work: Path, split: str, beam_size: int, max_length: int) -> dict[str, Any]:
-    decoder, saved = load_checkpoint(work)
+def load_bundle_decoder(bundle: Path) -> tuple[Decoder, dict[str, Any]]:
+    """The decoder of a model bundle, and its training epoch (the checkpoint's stand-in)."""
+    config = read_config(bundle)
+    decoder = Decoder(DecoderConfig(**config["decoder"]))
+    decoder.load_state_dict(load_file(str(bundle / "decoder.safetensors")))
+    decoder.eval()
+    return decoder, {"epoch": config["training"].get("epoch"), "bundle": str(bundle)}
+
+
+def evaluate(
+    work: Path, split: str, beam_size: int, max_length: int, bundle: Path | None = None
+) -> dict[str, Any]:
+    """Score the best checkpoint in `work`, or the decoder of `bundle` (a shipped model whose
+    checkpoints are not at hand), on the split's cached features."""
+    decoder, saved = load_bundle_decoder(bundle) if bundle else load_checkpoint(work)
     vocab, data = load_vocab(work), load_split(work, split)
     started = time.time()
     hypotheses = decode_split(decoder, data, vocab, beam_size, max_length)
@@ -47,6 +62,7 @@ def evaluate(work: Path, split: str, beam_size: int, max_length: int) -> dict[st
         "beam_size": beam_size,
         "max_length": max_length,
         "epoch": saved["epoch"],
+        "decoder": saved.get("bundle", "best checkpoint"),
         "metrics": metrics,
         "decode_seconds": round(decode_s, 1),
         "sample": [

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from captioning.bundle_config import SHIPPED_BUNDLE
 from captioning.concepts import ConceptTable, Kind
 from captioning.grounding import GROUNDING_FILE, GroundingFile
 from captioning.imagenet_weights import npm_pack
@@ -410,9 +411,7 @@ def build_table(
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/flickr8k"))
-    parser.add_argument(
-        "--model", type=Path, default=Path("model_weights/flickr8k"), help="the bundle to write to"
-    )
+    parser.add_argument("--model", type=Path, default=SHIPPED_BUNDLE, help="the bundle to write to")
 
 
 def run(args: argparse.Namespace) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from captioning.bundle import read_config
+from captioning.bundle_config import SHIPPED_BUNDLE, read_config
 from captioning.grounding import (
     GroundingFile,
     class_log_probs,
@@ -27,7 +27,7 @@ from captioning.grounding import (
     save_person_head,
 )
 from captioning.vocabulary import tokenize
-from training.data import Split, load_split
+from training.data import DEFAULT_WORK, Split, load_split
 
 log = logging.getLogger(__name__)
 WEIGHT_DECAY = 1e-3
@@ -77,10 +77,8 @@ def roc_auc(scores: torch.Tensor, positive: torch.Tensor) -> float:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--work", type=Path, default=Path("runs/flickr8k"), help="feature cache")
-    parser.add_argument(
-        "--model", type=Path, default=Path("model_weights/flickr8k"), help="the bundle to write to"
-    )
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="feature cache")
+    parser.add_argument("--model", type=Path, default=SHIPPED_BUNDLE, help="the bundle to write to")
 
 
 def run(args: argparse.Namespace) -> None:

@@ -3,57 +3,69 @@
 import logging
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from bot.handlers.reply import reply
+from bot.handlers.reply import language_for, reply
 from bot.queue import CaptionQueue, Outcome
-from bot.services import services
+from bot.services import BotContext, services
 from bot.storage import stats as figures
 from bot.storage.models import utcnow
+from bot.texts import t
 
 log = logging.getLogger(__name__)
 
 
-def seconds(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f} s"
+def seconds(value: float | None, language: str) -> str:
+    if value is None:
+        return t("stats_no_figure", language)
+    return t("stats_seconds", language, value=f"{value:.2f}")
 
 
-def stats_text(data: figures.Figures) -> str:
+def stats_text(data: figures.Figures, language: str) -> str:
     statuses = ", ".join(f"{status} {count}" for status, count in sorted(data.per_status.items()))
+    last_error = t("stats_last_error", language, error=data.last_error) if data.last_error else ""
     return "\n".join(
         [
-            "Bot statistics",
-            f"Queue depth: {data.queue_depth}",
-            f"Jobs per status: {statuses or 'none yet'}",
-            f"Photos captioned: {data.captioned_hour} in the last hour, "
-            f"{data.captioned_day} in the last day",
-            f"Latency (last day): median {seconds(data.latency_median_s)}, "
-            f"p95 {seconds(data.latency_p95_s)}",
-            f"Translation failures: {data.translation_failures_day} in the last day, "
-            f"{data.translation_failures_total} in all",
-            f"Telegram errors: {data.retrying} photo(s) waiting to be tried again, "
-            f"{data.retried_day} answered after a retry in the last day"
-            + (f" (last error: {data.last_error})" if data.last_error else ""),
+            t("stats_title", language),
+            t("stats_queue", language, count=data.queue_depth),
+            t("stats_statuses", language, statuses=statuses or t("stats_no_jobs", language)),
+            t("stats_captioned", language, hour=data.captioned_hour, day=data.captioned_day),
+            t(
+                "stats_latency",
+                language,
+                median=seconds(data.latency_median_s, language),
+                p95=seconds(data.latency_p95_s, language),
+            ),
+            t(
+                "stats_translation_failures",
+                language,
+                day=data.translation_failures_day,
+                total=data.translation_failures_total,
+            ),
+            t("stats_telegram_errors", language, count=data.retrying, retried=data.retried_day)
+            + last_error,
         ]
     )
 
 
-def refusals_text(queue: CaptionQueue) -> str:
+REFUSAL_REASONS = {
+    Outcome.RATE_LIMITED: "stats_refused_rate_limited",
+    Outcome.USER_QUEUE_FULL: "stats_refused_user_queue_full",
+    Outcome.QUEUE_FULL: "stats_refused_queue_full",
+}
+
+
+def refusals_text(queue: CaptionQueue, language: str) -> str:
     """Photos refused since the bot started, by reason, and how many of them were told so."""
-    reasons = {
-        Outcome.RATE_LIMITED: "over the rate limit",
-        Outcome.USER_QUEUE_FULL: "user's share of the queue full",
-        Outcome.QUEUE_FULL: "queue full",
-    }
-    parts = ", ".join(f"{name} {queue.refused[outcome]}" for outcome, name in reasons.items())
+    reasons = ", ".join(
+        t(key, language, count=queue.refused[outcome]) for outcome, key in REFUSAL_REASONS.items()
+    )
     total, told = sum(queue.refused.values()), sum(queue.notices.values())
-    return (
-        f"Photos refused since start: {total} ({parts}); {told} notice(s) sent, "
-        f"{total - told} dropped without a reply"
+    return t(
+        "stats_refusals", language, total=total, reasons=reasons, count=told, dropped=total - told
     )
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
@@ -64,6 +76,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     with svc.sessions() as session:
         data = figures.collect(session, utcnow())
-    dropped = f"Other updates dropped (over UPDATES_PER_MINUTE) since start: {svc.updates.dropped}"
-    text = f"{stats_text(data)}\n{refusals_text(svc.queue)}\n{dropped}"
+    language = language_for(update, context)
+    dropped = t("stats_updates_dropped", language, count=svc.updates.dropped)
+    text = f"{stats_text(data, language)}\n{refusals_text(svc.queue, language)}\n{dropped}"
     await message.reply_text(text, do_quote=True)

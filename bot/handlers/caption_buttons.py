@@ -7,12 +7,11 @@ import logging
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ContextTypes
 
 from bot.attention_map import render_jpeg
 from bot.caption_keyboard import parse, without
 from bot.handlers.reply import language_for
-from bot.services import services
+from bot.services import BotContext, services
 from bot.storage import albums, attention_maps, jobs
 from bot.storage.models import Job
 from bot.texts import t
@@ -29,9 +28,7 @@ def someone_elses(query: CallbackQuery, message: Message, job: Job) -> bool:
     return message.chat.type != ChatType.PRIVATE and query.from_user.id != job.user_id
 
 
-def pressed(
-    update: Update, context: ContextTypes.DEFAULT_TYPE
-) -> tuple[CallbackQuery, Message, Job | None]:
+def pressed(update: Update, context: BotContext) -> tuple[CallbackQuery, Message, Job | None]:
     """The query, the caption message it came from, and its job (None if forgotten meanwhile)."""
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -39,9 +36,7 @@ def pressed(
     assert isinstance(message, Message)
     _, job_id = parse(query.data)
     with services(context).sessions() as session:
-        job = session.get(Job, job_id)
-    if job is not None and job.chat_id != message.chat_id:
-        job = None  # a button copied to another chat is not a key to this one
+        job = jobs.get_in_chat(session, job_id, message.chat_id)
     return query, message, job
 
 
@@ -63,7 +58,7 @@ def draw_map(photo: bytes, job: Job) -> bytes:
     return render_jpeg(open_image(photo), job.words, weights)
 
 
-async def attention(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def attention(update: Update, context: BotContext) -> None:
     """Send the attention map of the photo, once: later presses are pointed to it."""
     query, message, job = pressed(update, context)
     language = language_for(update, context)
@@ -115,7 +110,7 @@ def alternatives_text(job: Job, number: int | None, language: str) -> str:
     return "\n".join([header, *lines])
 
 
-async def alternatives(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def alternatives(update: Update, context: BotContext) -> None:
     """Add the other beam captions, with their scores, under the caption (once)."""
     query, message, job = pressed(update, context)
     language = language_for(update, context)

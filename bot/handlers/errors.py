@@ -2,10 +2,10 @@
 
 import logging
 
-from telegram.ext import ContextTypes
+from bot.services import BotContext
 
 log = logging.getLogger(__name__)
 
 
-async def log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def log_error(update: object, context: BotContext) -> None:
     log.error("error while handling %r", update, exc_info=context.error)

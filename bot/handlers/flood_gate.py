@@ -6,14 +6,14 @@ Photos and image files pass: the caption queue has its own limits (and notices) 
 import logging
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
-from bot.services import services
+from bot.services import BotContext, services
 
 log = logging.getLogger(__name__)
 
 
-async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def gate(update: Update, context: BotContext) -> None:
     if update.edited_message is not None or update.edited_channel_post is not None:
         log.debug("update %d: an edited message, ignored", update.update_id)
         raise ApplicationHandlerStop

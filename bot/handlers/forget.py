@@ -5,10 +5,9 @@ user row and their private chat's row. Only the user who asked may confirm."""
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
 
 from bot.handlers.reply import language_for, reply
-from bot.services import services
+from bot.services import BotContext, services
 from bot.storage import chats, jobs, translations
 from bot.texts import t
 
@@ -17,7 +16,7 @@ log = logging.getLogger(__name__)
 CALLBACK_PATTERN = r"^forget:\d+:(yes|no)$"
 
 
-async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def forget(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None:
         return
@@ -37,7 +36,7 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, context, "forget_confirm", markup=buttons)
 
 
-async def forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def forget_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None or query.data is None:
         return

@@ -8,13 +8,13 @@ import logging
 from telegram import ChatMember, Message, MessageEntity, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
 from bot.handlers import language
-from bot.handlers.private import submit
 from bot.handlers.reply import language_for, reply
+from bot.handlers.submit import submit
 from bot.images import is_image_document, pick_photo
-from bot.services import services
+from bot.services import BotContext, services
 from bot.storage import albums, group_settings
 from bot.texts import t
 
@@ -54,7 +54,7 @@ def asks_bot(message: Message, username: str, bot_id: int) -> bool:
     return False
 
 
-async def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def is_admin(update: Update, context: BotContext) -> bool:
     """Whether the update's sender administers its group (an anonymous admin posts as it)."""
     chat, user, message = update.effective_chat, update.effective_user, update.effective_message
     if chat is None or user is None:
@@ -64,7 +64,7 @@ async def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     return await administers(context, chat.id, user.id)
 
 
-async def administers(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
+async def administers(context: BotContext, chat_id: int, user_id: int) -> bool:
     """Whether `user_id` is an administrator or the owner of the group (False if unknown)."""
     try:
         member = await context.bot.get_chat_member(chat_id, user_id)
@@ -74,7 +74,7 @@ async def administers(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id:
     return member.status in ADMIN_STATUSES
 
 
-async def caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def caption(update: Update, context: BotContext) -> None:
     """/caption (or /caption@bot) in reply to a photo: caption that photo."""
     message = update.effective_message
     if message is None:
@@ -90,7 +90,7 @@ async def caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await submit(update, context, *found, photo=target)
 
 
-async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_photo(update: Update, context: BotContext) -> None:
     """A photo posted in a group: captioned if the bot is asked, /auto is on, or the rest of its
     album was asked for. No await comes before the job is written, so an album's photos are
     judged in the order they were posted."""
@@ -112,14 +112,14 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await submit(update, context, *found)
 
 
-async def bot_sees_every_message(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> bool:
+async def bot_sees_every_message(context: BotContext, chat_id: int) -> bool:
     """Privacy mode off, or the bot an administrator of the group."""
     return context.bot.can_read_all_group_messages or await administers(
         context, chat_id, context.bot.id
     )
 
 
-async def auto(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def auto(update: Update, context: BotContext) -> None:
     """/auto on|off: caption every photo posted in the group (administrators only)."""
     chat = update.effective_chat
     if chat is None:
@@ -149,7 +149,7 @@ async def auto(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, context, "auto_on_needs_rights")
 
 
-async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def lang(update: Update, context: BotContext) -> None:
     """/lang in a group: the group's setting, for its administrators."""
     if not await is_admin(update, context):
         await reply(update, context, "admins_only")
@@ -157,7 +157,7 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await language.lang(update, context)
 
 
-async def guard_lang_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def guard_lang_button(update: Update, context: BotContext) -> None:
     """Runs before the /lang buttons' own handler: in a group, only administrators get past."""
     query, chat = update.callback_query, update.effective_chat
     if query is None or chat is None or chat.type == ChatType.PRIVATE:

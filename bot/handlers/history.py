@@ -3,10 +3,9 @@
 import math
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
 
 from bot.handlers.reply import language_for
-from bot.services import services
+from bot.services import BotContext, services
 from bot.storage import jobs
 from bot.storage.models import Job
 from bot.texts import t
@@ -43,7 +42,7 @@ def page_buttons(user_id: int, page: int, pages: int, language: str) -> InlineKe
 
 
 def render(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, user_id: int, page: int
+    update: Update, context: BotContext, user_id: int, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The text and buttons of one page of history (the last page if `page` is past it)."""
     chat = update.effective_chat
@@ -63,7 +62,7 @@ def render(
     return page_text(items, page, pages, language), page_buttons(user_id, page, pages, language)
 
 
-async def history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def history(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
@@ -71,7 +70,7 @@ async def history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_text(text, reply_markup=buttons, do_quote=True)
 
 
-async def history_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def history_page(update: Update, context: BotContext) -> None:
     """A press on Newer/Older: only the user whose history it is may page it."""
     query = update.callback_query
     if query is None or query.data is None:

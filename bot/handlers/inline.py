@@ -12,11 +12,11 @@ from telegram import (
     InputTextMessageContent,
     Update,
 )
-from telegram.ext import ContextTypes
 
-from bot.services import services
+from bot.language_policy import ui_language
+from bot.services import BotContext, services
 from bot.storage import search
-from bot.texts import t, ui_language
+from bot.texts import t
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def parse_offset(offset: str) -> int:
     return int(offset) if offset.isdigit() else 0
 
 
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def inline_query(update: Update, context: BotContext) -> None:
     query = update.inline_query
     if query is None:
         return

@@ -3,13 +3,13 @@
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
 
 from bot.handlers.reply import reply
-from bot.services import services
+from bot.language_policy import ui_language
+from bot.services import BotContext, services
 from bot.storage import chats
 from bot.storage.models import CaptionMode
-from bot.texts import LANGUAGE_BUTTONS, t, ui_language
+from bot.texts import LANGUAGE_BUTTONS, t
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def language_buttons() -> InlineKeyboardMarkup:
     )
 
 
-def store(update: Update, context: ContextTypes.DEFAULT_TYPE, mode: CaptionMode) -> str:
+def store(update: Update, context: BotContext, mode: CaptionMode) -> str:
     """Save the chat's choice; returns the confirmation in the language now in force."""
     chat = update.effective_chat
     assert chat is not None
@@ -38,7 +38,7 @@ def store(update: Update, context: ContextTypes.DEFAULT_TYPE, mode: CaptionMode)
     return t(f"lang_set_{mode.value}", language)
 
 
-async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def lang(update: Update, context: BotContext) -> None:
     """/lang en|ru|both sets the language; /lang alone offers buttons."""
     args = [arg.lower() for arg in context.args or []]
     if not args:
@@ -52,7 +52,7 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_text(text, do_quote=True)
 
 
-async def lang_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def lang_button(update: Update, context: BotContext) -> None:
     """A press on one of the /lang buttons."""
     query = update.callback_query
     if query is None or query.data is None:

@@ -1,13 +1,13 @@
 """Replying to the message being handled, in the user's language."""
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.ext import ContextTypes
 
-from bot.services import services, user_language_code
-from bot.texts import t, ui_language
+from bot.language_policy import ui_language
+from bot.services import BotContext, services, user_language_code
+from bot.texts import megabytes, t
 
 
-def language_for(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+def language_for(update: Update, context: BotContext) -> str:
     """ "en" or "ru": the chat's /lang choice, else the user's Telegram language."""
     chat = update.effective_chat
     chosen = services(context).chat_language(chat.id) if chat else None
@@ -16,14 +16,16 @@ def language_for(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
 
 async def reply(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     key: str,
     markup: InlineKeyboardMarkup | None = None,
     **values: object,
 ) -> Message | None:
-    """Reply to the update's message with the text `key`."""
+    """Reply to the update's message with the text `key` (`max_size` is MAX_FILE_BYTES)."""
     message = update.effective_message
     if message is None:
         return None
-    text = t(key, language_for(update, context), **values)
+    language = language_for(update, context)
+    max_size = megabytes(services(context).settings.max_file_bytes, language)
+    text = t(key, language, **{"max_size": max_size, **values})
     return await message.reply_text(text, reply_markup=markup, do_quote=True)

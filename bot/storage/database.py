@@ -64,6 +64,12 @@ def upgrade_or_log(url: str) -> bool:
     return True
 
 
+def add_db_arguments(parser: argparse.ArgumentParser) -> None:
+    """`captionbot db`'s one command so far: `upgrade`."""
+    db = parser.add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply the database migrations")
+
+
 def upgrade_command(_args: argparse.Namespace) -> int:
     """`captionbot db upgrade`."""
     from bot.settings import load_settings

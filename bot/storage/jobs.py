@@ -43,6 +43,13 @@ def add(
     return job
 
 
+def get_in_chat(session: Session, job_id: int, chat_id: int) -> Job | None:
+    """The job `job_id` if it belongs to chat `chat_id` (a button copied to another chat is not a
+    key to this one); None too if it was forgotten."""
+    job = session.get(Job, job_id)
+    return job if job is not None and job.chat_id == chat_id else None
+
+
 def exists(session: Session, chat_id: int, message_id: int) -> bool:
     query = select(Job.id).where(Job.chat_id == chat_id, Job.message_id == message_id)
     return session.scalar(query) is not None

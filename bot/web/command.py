@@ -55,7 +55,7 @@ def streamlit_options(host: str, port: int, max_file_bytes: int) -> dict[str, An
 def run(args: argparse.Namespace) -> int:
     """Check the settings, migrate the database (its translation cache), serve the page."""
     from bot.storage.database import upgrade_or_log
-    from captioning.bundle import BundleError, read_config
+    from captioning.bundle_config import BundleError, read_config
 
     settings = load_settings()
     if settings is None:

@@ -21,7 +21,7 @@ from bot.images import enable_heic
 from bot.settings import Settings
 from bot.storage.database import make_engine, make_sessions
 from bot.translation import Translator
-from captioning.bundle import read_config
+from captioning.bundle_config import read_config
 from captioning.captioner import Captioner, CaptionResult
 from captioning.preprocessing import BadImageError, open_image
 

@@ -11,13 +11,13 @@ import streamlit as st
 from pydantic import ValidationError
 
 from bot.settings import Settings, describe_error
+from bot.texts import megabytes
 from bot.web import logic
 from bot.web.texts import (
     LANGUAGE_NAMES,
     LANGUAGES,
     doubt_reason,
     language_for,
-    megabytes,
     plain,
     text,
 )

@@ -2,7 +2,8 @@
 
 import re
 
-LANGUAGES = ("en", "ru")
+from bot.texts import LANGUAGES
+
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 # Characters that Streamlit's Markdown would read as formatting, links, HTML or LaTeX.
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$])")
@@ -140,15 +141,6 @@ def language_for(locale: str | None) -> str:
     """The interface language for a browser's locale ("ru-RU" -> "ru"); English otherwise."""
     code = (locale or "").split("-")[0].split("_")[0].lower()
     return code if code in LANGUAGES else "en"
-
-
-def megabytes(size: int, language: str) -> str:
-    """A file size for people: "20 MB" / "20 МБ", one decimal below 10 MB."""
-    value = size / (1024 * 1024)
-    number = f"{value:.1f}" if value < 10 else f"{value:.0f}"
-    if language == "ru":
-        return f"{number.replace('.', ',')} МБ"
-    return f"{number} MB"
 
 
 def plain(words: str) -> str:

@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from captioning import preprocessing
-from captioning.bundle import read_config
+from captioning.bundle_config import read_config
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,13 @@ from functools import partial
 from pathlib import Path
 
 from captioning.bundle import BundleError, load_bundle
+from captioning.bundle_config import SHIPPED_BUNDLE
 from captioning.decoder import Decoder
 from captioning.encoder import Encoder
 from captioning.engines import calibration
 from captioning.engines.cache import FOLDER
-from captioning.engines.registry import ENGINES, load_engine
+from captioning.engines.names import ENGINES, engine_name
+from captioning.engines.registry import load_engine
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "engines",
         nargs="*",
         metavar="ENGINE",
+        type=engine_name,
         help=f"engines to build (default: all of {', '.join(ENGINES)})",
     )
-    parser.add_argument(
-        "--model", type=Path, default=Path("model_weights/flickr8k"), help="model bundle folder"
-    )
+    parser.add_argument("--model", type=Path, default=SHIPPED_BUNDLE, help="model bundle folder")
     parser.add_argument(
         "--data",
         type=Path,
@@ -50,10 +51,6 @@ def run(args: argparse.Namespace) -> int:
         encoder, decoder, _, _ = load_bundle(args.model)
     except BundleError as exc:
         log.error("%s", exc)
-        return 2
-    unknown = [name for name in args.engines if name not in ENGINES]
-    if unknown:
-        log.error("unknown engine(s) %s; choose from %s", ", ".join(unknown), ", ".join(ENGINES))
         return 2
     names = args.engines or list(ENGINES)
     if args.calibrate:

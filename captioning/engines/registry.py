@@ -15,6 +15,7 @@ from captioning.engines import cache, calibration
 from captioning.engines.base import Engine, StepDecoder
 from captioning.engines.bf16 import Bf16Encoder, has_bf16
 from captioning.engines.eager import eager_engine
+from captioning.engines.names import ENGINES, EngineName
 
 if TYPE_CHECKING:
     from captioning.engines import quantize
@@ -22,13 +23,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # name -> (how the encoder runs, how the decoder step runs)
-RECIPES: dict[str, tuple[str, str]] = {
+RECIPES: dict[EngineName, tuple[str, str]] = {
     "eager": ("torch", "torch"),
     "onnx": ("onnx", "onnx"),
     "bf16": ("bf16", "onnx"),
     "int8": ("int8", "int8"),
 }
-ENGINES = tuple(RECIPES)
+assert tuple(RECIPES) == ENGINES, "every engine name has a recipe"
 
 
 class EngineError(ValueError):

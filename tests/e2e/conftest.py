@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot_process import BotProcess
-from tests.fake_telegram import Call, FakeTelegram, FakeUser
+from bot.bench.bot_process import BotProcess
+from bot.bench.fake_telegram import Call, FakeTelegram, FakeUser
 from tests.fake_translate import FakeTranslate
 
 WAIT = 90.0  # seconds: generous, the machine is busy; no test waits this long when it passes
@@ -98,7 +98,7 @@ def shared_bot(tmp_path_factory: pytest.TempPathFactory, tiny_bundle: Path) -> I
             yield Shared(telegram, translate, bot)
         finally:
             if bot.running:
-                bot.stop()
+                bot.stop_cleanly()
 
 
 @pytest.fixture

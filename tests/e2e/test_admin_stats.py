@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.bench.fake_telegram import FakeTelegram
 from tests import images
 from tests.conftest import StartBot
 from tests.e2e.conftest import WAIT
-from tests.fake_telegram import FakeTelegram
 from tests.fake_translate import FakeTranslate
 
 pytestmark = pytest.mark.e2e

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 from bot.attention_map import COLUMNS, GAP, TILE
+from bot.bench.fake_telegram import Call, FakeTelegram, FakeUser
 from tests import images
 from tests.e2e.conftest import WAIT, Shared
-from tests.fake_telegram import Call, FakeTelegram, FakeUser
 
 pytestmark = pytest.mark.e2e
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from bot.bench.fake_telegram import FakeTelegram
 from tests import images
 from tests.conftest import StartBot
 from tests.corpus import Item, corpus
 from tests.e2e.conftest import WAIT, has_cyrillic, is_caption
-from tests.fake_telegram import FakeTelegram
 
 pytestmark = pytest.mark.e2e
 

@@ -4,17 +4,18 @@ for a tabby cat, or for a website."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from bot.bench.bot_process import BotProcess
+from bot.bench.fake_telegram import Call, FakeTelegram, FakeUser
 from captioning.bundle import make_random_bundle
 from tests import images
-from tests.bot_process import BotProcess
+from tests.conftest import StartBot
 from tests.e2e.conftest import WAIT, answer_to, has_cyrillic
-from tests.fake_telegram import Call, FakeTelegram, FakeUser
-from tests.fake_translate import FakeTranslate, expected
+from tests.fake_translate import expected
 
 pytestmark = pytest.mark.e2e
 TABBY, WEBSITE = 281, 916
@@ -22,24 +23,15 @@ StartGrounded = Callable[[int], BotProcess]
 
 
 @pytest.fixture
-def grounded_bot(
-    tmp_path: Path, fake_telegram: FakeTelegram, fake_translate: FakeTranslate
-) -> Iterator[StartGrounded]:
-    started: list[BotProcess] = []
+def grounded_bot(tmp_path: Path, bot_process: StartBot) -> StartGrounded:
+    """Starts the real bot on a tiny bundle whose classifier recognises ImageNet class
+    `recognise` in every photo."""
 
     def start(recognise: int) -> BotProcess:
         bundle = make_random_bundle(tmp_path / f"bundle-{recognise}", recognise=recognise)
-        workdir = tmp_path / f"bot-{recognise}"
-        workdir.mkdir()
-        bot = BotProcess(workdir, fake_telegram, fake_translate, bundle)
-        started.append(bot)
-        return bot.start()
+        return bot_process(bundle=bundle)
 
-    yield start
-    for bot in started:
-        if bot.running:
-            bot.stop()
-        print(bot.log_text())
+    return start
 
 
 def caption(tg: FakeTelegram, user: FakeUser, seed: int) -> Call:

@@ -3,13 +3,15 @@ and one answer per photo however many people ask."""
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.bench.fake_telegram import Call, FakeGroup, FakeTelegram, FakeUser
 from tests import images
 from tests.e2e.conftest import WAIT, Shared, has_cyrillic, is_caption
-from tests.fake_telegram import Call, FakeGroup, FakeTelegram, FakeUser
 
 pytestmark = pytest.mark.e2e
 
@@ -156,18 +158,38 @@ def test_group_lang_is_the_groups_and_only_admins_change_it(live: Shared) -> Non
     assert current is not None and "edit_date" not in current  # the member's press changed nothing
 
 
+def job_of(database: Path, message: dict[str, Any]) -> tuple[int, str]:
+    """The bot's job for a photo message: its id and caption."""
+    with sqlite3.connect(database) as db:
+        row = db.execute(
+            "SELECT id, caption FROM jobs WHERE chat_id = ? AND message_id = ?",
+            (message["chat"]["id"], message["message_id"]),
+        ).fetchone()
+    assert row is not None, f"no job for message {message['message_id']}"
+    return int(row[0]), str(row[1])
+
+
 def album_reply(tg: FakeTelegram, album: list[dict[str, Any]]) -> Call:
     first = album[0]
     return tg.wait_reply(first, timeout=WAIT)
 
 
 def assert_one_numbered_reply(
-    tg: FakeTelegram, album: list[dict[str, Any]], reply: Call, vocab: frozenset[str]
+    live: Shared, album: list[dict[str, Any]], reply: Call, vocab: frozenset[str]
 ) -> None:
+    """One reply to the album's first photo: line n is photo n's caption, as the bot stored it for
+    that photo's message, and the buttons of row n are that photo's."""
+    tg = live.telegram
     lines = (reply.text or "").splitlines()
     assert [line.split(". ", 1)[0] for line in lines] == [str(n) for n in range(1, len(album) + 1)]
     assert all(is_caption(line.split(". ", 1)[1], vocab) for line in lines), reply.text
     assert len(reply.buttons) == 2 * len(album)  # both buttons for each photo
+    for number, (message, line) in enumerate(zip(album, lines, strict=True), 1):
+        job_id, caption = job_of(live.bot.database, message)
+        assert line == f"{number}. {caption}"
+        attention, alternatives = reply.buttons[2 * number - 2 : 2 * number]
+        assert attention["callback_data"] == f"attn:{job_id}", reply.buttons
+        assert alternatives["callback_data"] == f"alts:{job_id}", reply.buttons
     for message in album[1:]:
         assert tg.replies_to(message) == []
     assert len(tg.replies_to(album[0])) == 1
@@ -181,7 +203,7 @@ def test_album_in_a_group_gets_one_reply_in_order(live: Shared, vocab: frozenset
     album = tg.send_album(owner, [images.jpeg(34), images.jpeg(35), images.jpeg(36)], chat=group)
     reply = album_reply(tg, album)
     mention_photo(tg, owner, group, 37)
-    assert_one_numbered_reply(tg, album, reply, vocab)
+    assert_one_numbered_reply(live, album, reply, vocab)
     assert all(downloaded(tg, message) for message in album)
 
 
@@ -201,14 +223,18 @@ def test_album_whose_caption_mentions_the_bot(live: Shared, vocab: frozenset[str
     ]
     reply = album_reply(tg, album)
     mention_photo(tg, owner, group, 41)
-    assert_one_numbered_reply(tg, album, reply, vocab)
+    assert_one_numbered_reply(live, album, reply, vocab)
 
 
 def test_album_in_a_private_chat_gets_one_reply(live: Shared, vocab: frozenset[str]) -> None:
     tg = live.telegram
     user = tg.add_user()
-    album = tg.send_album(user, [images.jpeg(42), images.jpeg(43)])
+    photos = [images.jpeg(seed) for seed in (42, 43, 45)]
+    album = tg.send_album(user, photos)
     reply = album_reply(tg, album)
     after = tg.send_photo(user, images.jpeg(44))
     tg.wait_reply(after, timeout=WAIT)
-    assert_one_numbered_reply(tg, album, reply, vocab)
+    assert_one_numbered_reply(live, album, reply, vocab)
+    # Each photo alone gets the caption its line in the album has (the model is deterministic).
+    alone = [tg.wait_reply(tg.send_photo(user, photo), timeout=WAIT).text for photo in photos]
+    assert (reply.text or "").splitlines() == [f"{n}. {text}" for n, text in enumerate(alone, 1)]

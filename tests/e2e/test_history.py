@@ -6,9 +6,9 @@ import re
 
 import pytest
 
+from bot.bench.fake_telegram import Call, FakeTelegram, FakeUser
 from tests import images
 from tests.e2e.conftest import WAIT, Shared, answer_to, is_caption, rows_about_user
-from tests.fake_telegram import Call, FakeTelegram, FakeUser
 
 pytestmark = pytest.mark.e2e
 

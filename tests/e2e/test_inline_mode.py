@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from bot.bench.fake_telegram import Call, FakeTelegram, FakeUser
 from tests import images
 from tests.conftest import StartBot
 from tests.e2e.conftest import WAIT, Shared, has_cyrillic
-from tests.fake_telegram import Call, FakeTelegram, FakeUser
 
 pytestmark = pytest.mark.e2e
 

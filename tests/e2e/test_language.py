@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
+from bot.bench.bot_process import BotProcess
+from bot.bench.fake_telegram import Call, FakeTelegram, FakeUser
 from tests import images
-from tests.bot_process import BotProcess
 from tests.e2e.conftest import WAIT, Shared, answer_to, has_cyrillic, is_caption
-from tests.fake_telegram import Call, FakeTelegram, FakeUser
 from tests.fake_translate import FakeTranslate, expected
 
 pytestmark = pytest.mark.e2e

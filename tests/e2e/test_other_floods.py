@@ -9,10 +9,10 @@ import time
 
 import pytest
 
+from bot.bench.fake_telegram import FakeTelegram
 from tests import images
 from tests.conftest import StartBot
 from tests.e2e.conftest import WAIT, is_caption
-from tests.fake_telegram import FakeTelegram
 
 pytestmark = pytest.mark.e2e
 

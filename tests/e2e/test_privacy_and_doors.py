@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.bench.bot_process import STARTUP_TIMEOUT
+from bot.bench.fake_telegram import Call, FakeTelegram
 from tests import images
-from tests.bot_process import STARTUP_TIMEOUT
 from tests.conftest import StartBot
 from tests.e2e.conftest import WAIT, is_caption, wait_until
-from tests.fake_telegram import Call, FakeTelegram
 
 pytestmark = pytest.mark.e2e
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from bot.bench.bot_process import STARTUP_TIMEOUT, BotProcess
+from bot.bench.fake_telegram import FakeTelegram
 from tests import images
-from tests.bot_process import STARTUP_TIMEOUT, BotProcess
 from tests.e2e.conftest import WAIT, is_caption, rows_about_user, wait_until
-from tests.fake_telegram import FakeTelegram
 
 pytestmark = pytest.mark.e2e
 

@@ -5,7 +5,7 @@
    (eager float32, one photo at a time) measured in the same run; and how many captions are the
    same as the baseline's.
 2. The whole service: the real bot process against the fake Telegram server, with 1, 8 and 64
-   simulated users (see `bot/load_test.py`).
+   simulated users (see `service.py`).
 3. The flood: 16 users sending a photo every 2 s, alone and beside one user who sends 500 photos
    at once, with the bot's own rate limit and queue size (`measure_flood`).
 
@@ -23,26 +23,27 @@ import onnxruntime
 import torch
 from PIL import Image
 
-from bot.load_test import (
+from bot.bench.model import Decoding, EngineFigures, measure
+from bot.bench.service import (
     FloodFigures,
-    NoTestSupport,
+    NoServiceSupport,
     ServiceFigures,
     measure_flood,
     measure_service,
 )
 from bot.settings import Settings
 from captioning import preprocessing
-from captioning.benchmark import Decoding, EngineFigures, measure
 from captioning.bundle import BundleError, load_bundle
+from captioning.bundle_config import SHIPPED_BUNDLE
 from captioning.decoder import Decoder
 from captioning.encoder import Encoder
 from captioning.engines import calibration
-from captioning.engines.registry import ENGINES, EngineError, load_engine
+from captioning.engines.names import ENGINES, engine_list
+from captioning.engines.registry import EngineError, load_engine
 from captioning.grounding import Grounding
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BUNDLE = Path("model_weights/flickr8k")
 DEV_LIST = "Flickr_8k.devImages.txt"
 TARGET_SPEEDUP = 3.0
 TARGET_LATENCY_MS = 30.0
@@ -62,19 +63,9 @@ def _ints(text: str) -> list[int]:
     return values
 
 
-def _engines(text: str) -> list[str]:
-    names = [part.strip() for part in text.split(",") if part.strip()]
-    unknown = [name for name in names if name not in ENGINES]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown engine(s) {', '.join(unknown)}; choose from {', '.join(ENGINES)}"
-        )
-    return names
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     default_engine = Settings.model_fields["engine"].default
-    parser.add_argument("--model", type=Path, default=DEFAULT_BUNDLE, help="model bundle folder")
+    parser.add_argument("--model", type=Path, default=SHIPPED_BUNDLE, help="model bundle folder")
     parser.add_argument("--photos", type=int, default=32, help="photos to time the model on")
     parser.add_argument(
         "--beam",
@@ -90,7 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--engines",
-        type=_engines,
+        type=engine_list,
         default=list(ENGINES),
         help=f"engines to time, comma-separated (default: {','.join(ENGINES)})",
     )
@@ -119,7 +110,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--service-engines",
-        type=_engines,
+        type=engine_list,
         default=sorted({"eager", default_engine}),
         help=f"engines the bot is run with (default: eager and the bot's, {default_engine})",
     )
@@ -140,12 +131,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--flood-rounds", type=int, default=10, help="photos each of them sends")
     parser.add_argument(
         "--flood-engine",
-        type=_engines,
+        type=engine_list,
         default=[default_engine],
         help=f"the engine of the flood scenario's bot (default: the bot's, {default_engine})",
     )
     parser.add_argument(
         "--flood-only", action="store_true", help="only the flood scenario (no model timing)"
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit with status 1 when a target is not met (as well as when a photo is lost)",
     )
     parser.add_argument(
         "--quick",
@@ -198,13 +194,16 @@ def run(args: argparse.Namespace) -> int:
                     args.flood,
                 )
             )
-        except (NoTestSupport, AssertionError) as exc:
+        except (NoServiceSupport, AssertionError) as exc:
             log.error("flood scenario: %s", exc)
             return 1
         print(flood_report(floods[0]))
-    print(targets(figures, services, floods))
+    report, all_met = targets(figures, services, floods)
+    print(report)
     lost = sum(s.lost + s.duplicated + s.refused for s in services)
-    return 1 if lost or any(f.others_missed for f in floods) else 0
+    if lost or any(f.others_missed for f in floods):
+        return 1
+    return 1 if args.strict and not all_met else 0
 
 
 def model_and_service(
@@ -244,7 +243,10 @@ def model_and_service(
                     args.service_batch,
                     (args.paced_users, args.paced_rate) if args.paced_users else None,
                 )
-            except (NoTestSupport, AssertionError) as exc:  # the bot did not start, or no tests/
+            except (
+                NoServiceSupport,
+                AssertionError,
+            ) as exc:  # no bot, or no aiohttp
                 log.error("service benchmark with %s: %s", name, exc)
                 return None
         print(service_report(services, args.service_batch, args.per_user))
@@ -356,13 +358,16 @@ def flood_report(flood: FloodFigures) -> str:
 
 def targets(
     figures: list[EngineFigures], services: list[ServiceFigures], floods: list[FloodFigures]
-) -> str:
-    """The issue's targets, each with the best figure of this run and whether it is met. Only
-    accurate engines count: those that gave every one of eager's captions here, and the bot's
-    default (its dev BLEU-4 is checked against eager's by `training evaluate --engine`)."""
+) -> tuple[str, bool]:
+    """The issue's targets, each with the best figure of this run and whether it is met, and
+    whether all are. Only accurate engines count: those that gave every one of eager's captions
+    here, and the bot's default (its dev BLEU-4 is checked against eager's by `training evaluate
+    --engine`)."""
     lines: list[str] = []
+    verdicts: list[bool] = []
 
     def check(ok: bool, text: str) -> None:
+        verdicts.append(ok)
         lines.append(f"[{'met' if ok else 'not met'}] {text}")
 
     if figures:
@@ -422,4 +427,4 @@ def targets(
             f"({f.beside.p95_ms / max(f.alone.p95_ms, 1e-9):.2f}x), {f.flooder_messages} "
             f"messages, {f.others_missed} missed",
         )
-    return "\n".join(lines)
+    return "\n".join(lines), all(verdicts)

@@ -19,14 +19,14 @@ queue size): `users` people each send a photo every `interval` s, `rounds` times
 then, with as many new people, beside one user who sends `flood` photos at once. It reports the
 others' latency both ways, what the flooder received, and any photo of the others not captioned.
 
-The fake server and the process launcher live in the test suite (`tests/fake_telegram.py`,
-`tests/bot_process.py`), so this runs from a source checkout.
+The fake server and the process launcher are `fake_telegram.py` and `bot_process.py` beside
+this file (the end-to-end tests use them too); the server needs aiohttp (`pip install
+captionbot[bench]`, which the dev tools include).
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -34,23 +34,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.bench.model import Latency, latency
 from bot.caption_keyboard import ATTENTION
 from bot.settings import Settings
-from captioning.benchmark import Latency, latency
 
 if TYPE_CHECKING:
-    from tests.fake_telegram import Call, FakeTelegram, FakeUser
+    from bot.bench.fake_telegram import Call, FakeTelegram, FakeUser
 
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 REPLY_TIMEOUT_S = 600.0
 SETTLE_S = 1.0  # after the last reply, how long to watch for a duplicate
 FLOOD_SETTLE_S = 5.0  # after the others are answered, how long to watch the flooder's chat
 
 
-class NoTestSupport(RuntimeError):
-    """The fake Telegram server is not there (an installed package, not a source checkout)."""
+class NoServiceSupport(RuntimeError):
+    """The fake Telegram server cannot run here: aiohttp is not installed."""
 
 
 @dataclass(frozen=True)
@@ -71,15 +70,15 @@ class ServiceFigures:
         return self.answered / self.seconds if self.seconds else 0.0
 
 
-def import_test_support() -> None:
-    """Make `tests.*` importable when run from the `captionbot` script of a source checkout."""
-    if not (PROJECT_ROOT / "tests" / "fake_telegram.py").is_file():
-        raise NoTestSupport(
-            f"the service benchmark needs the fake Telegram server in {PROJECT_ROOT / 'tests'}: "
-            "run it from a source checkout"
-        )
-    if str(PROJECT_ROOT) not in sys.path:
-        sys.path.insert(0, str(PROJECT_ROOT))
+def require_fake_server() -> None:
+    """Refuse early, with the fix, where the fake Telegram server's aiohttp is missing."""
+    try:
+        import aiohttp  # noqa: F401
+    except ImportError as exc:
+        raise NoServiceSupport(
+            "the service benchmark's fake Telegram server needs aiohttp: "
+            "pip install 'captionbot[bench]'"
+        ) from exc
 
 
 def bot_environment(engine: str, threads: int, batch_size: int) -> dict[str, str]:
@@ -116,9 +115,9 @@ def measure_service(
 ) -> list[ServiceFigures]:
     """Start one bot for `engine` and load it with each number of users in turn, flat out;
     then, with `paced` = (users, rate), that many users offering `rate` photos/s together."""
-    import_test_support()
-    from tests.bot_process import BotProcess
-    from tests.fake_telegram import FakeTelegram
+    require_fake_server()
+    from bot.bench.bot_process import BotProcess
+    from bot.bench.fake_telegram import FakeTelegram
 
     figures = []
     with tempfile.TemporaryDirectory(prefix="captionbot-bench-") as workdir, FakeTelegram() as tg:
@@ -142,6 +141,28 @@ def measure_service(
     return figures
 
 
+def send_and_wait(
+    tg: FakeTelegram,
+    user: FakeUser,
+    sizes: list[dict[str, Any]],
+    sent: list[dict[str, Any]],
+    latencies: list[float],
+) -> bool:
+    """`user` sends the photo `sizes` and waits for the reply: the message goes on `sent`, the
+    seconds from the update to the reply on `latencies`. False when no reply came in time."""
+    message = tg.user_message(user, photo=sizes)
+    began = time.monotonic()
+    tg.push_update({"message": message})
+    sent.append(message)
+    try:
+        reply = tg.wait_reply(message, timeout=REPLY_TIMEOUT_S)
+    except AssertionError:
+        log.error("no reply to a photo of user %d within %.0f s", user.id, REPLY_TIMEOUT_S)
+        return False
+    latencies.append(reply.at - began)
+    return True
+
+
 def _load(
     tg: FakeTelegram,
     engine: str,
@@ -161,16 +182,8 @@ def _load(
                 due = started + (index + round_ * users) / rate
                 time.sleep(max(0.0, due - time.monotonic()))
             sizes = uploaded[(index * per_user + round_) % len(uploaded)]
-            message = tg.user_message(user, photo=sizes)
-            began = time.monotonic()
-            tg.push_update({"message": message})
-            sent.append(message)
-            try:
-                reply = tg.wait_reply(message, timeout=REPLY_TIMEOUT_S)
-            except AssertionError:
-                log.error("no reply to a photo of user %d within %.0f s", user.id, REPLY_TIMEOUT_S)
+            if not send_and_wait(tg, user, sizes, sent, latencies):
                 return
-            latencies.append(reply.at - began)
 
     with ThreadPoolExecutor(max_workers=users) as pool:
         for future in [pool.submit(user_session, i, u) for i, u in enumerate(people)]:
@@ -231,9 +244,9 @@ def measure_flood(
 ) -> FloodFigures:
     """One bot with its own admission settings: the paced users alone, then new paced users
     beside a user who sends `flood` photos the moment they start."""
-    import_test_support()
-    from tests.bot_process import BotProcess
-    from tests.fake_telegram import FakeTelegram
+    require_fake_server()
+    from bot.bench.bot_process import BotProcess
+    from bot.bench.fake_telegram import FakeTelegram
 
     env = bot_environment(engine, threads, batch_size)
     del env["RATE_LIMIT_PER_MINUTE"], env["QUEUE_SIZE"]  # the bot's own: this is what is tested
@@ -303,16 +316,9 @@ def _paced_users(
         for round_ in range(rounds):
             due = started + (index / users + round_) * interval
             time.sleep(max(0.0, due - time.monotonic()))
-            message = tg.user_message(user, photo=uploaded[(index + round_) % len(uploaded)])
-            began = time.monotonic()
-            tg.push_update({"message": message})
-            sent.append(message)
-            try:
-                reply = tg.wait_reply(message, timeout=REPLY_TIMEOUT_S)
-            except AssertionError:
-                log.error("no reply to a photo of user %d within %.0f s", user.id, REPLY_TIMEOUT_S)
+            sizes = uploaded[(index + round_) % len(uploaded)]
+            if not send_and_wait(tg, user, sizes, sent, latencies):
                 return
-            latencies.append(reply.at - began)
 
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=users) as pool:

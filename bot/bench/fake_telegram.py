@@ -1,6 +1,8 @@
-"""A fake Telegram Bot API server on 127.0.0.1 for end-to-end tests.
+"""A fake Telegram Bot API server on 127.0.0.1: for the service benchmark and the end-to-end tests.
 
-It speaks the HTTP API as python-telegram-bot uses it (`/bot<token>/<method>` with JSON, form or
+It implements the methods the bot calls, and no others (an unknown method is a 404, so a bot that
+starts calling a new one fails its tests until the fake learns it). It speaks the HTTP API as
+python-telegram-bot uses it (`/bot<token>/<method>` with JSON, form or
 multipart parameters, and `/file/bot<token>/<path>` downloads), answers with Telegram's shapes
 (`{"ok": true, "result": ...}`, errors with `error_code`, `description` and, for 429,
 `parameters.retry_after`), and keeps the state a bot can observe: chats, messages and their
@@ -29,8 +31,8 @@ from typing import Any, TypeVar, cast
 from aiohttp import ClientSession, ClientTimeout, web
 from PIL import Image
 
-from tests.loopback_server import LoopbackServer
-from tests.telegram_formatting import EntityParseError, plain_text
+from bot.bench.loopback_server import LoopbackServer
+from bot.bench.telegram_formatting import EntityParseError, plain_text
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -54,7 +56,8 @@ MESSAGE_METHODS = frozenset(
     {"sendmessage", "sendphoto", "senddocument", "sendmediagroup", "editmessagetext",
      "editmessagecaption", "editmessagereplymarkup"}
 )  # fmt: skip
-SEND_METHODS = frozenset({"sendmessage", "sendphoto", "senddocument", "sendmediagroup"})
+SEND_METHODS = frozenset({"sendmessage", "sendphoto"})
+NOT_FOUND = {"ok": False, "error_code": 404, "description": "Not Found"}
 # Parameters that are strings in the Bot API; everything else that arrives as a form string is
 # JSON-decoded, as python-telegram-bot JSON-encodes every non-string value.
 STRING_PARAMS = frozenset(
@@ -544,7 +547,21 @@ class FakeTelegram(LoopbackServer):
         text: str | None = None,
         data: str | None = None,
     ) -> str:
-        """Press an inline button of a bot message (by its label or callback data, as it is now)."""
+        """Press an inline button of a bot message (by its label or callback data, as it is now);
+        returns the callback query's id."""
+        update = self.button_press(user, message, text=text, data=data)
+        self.push_update(update)
+        return str(update["callback_query"]["id"])
+
+    def button_press(
+        self,
+        user: FakeUser,
+        message: dict[str, Any] | Call,
+        *,
+        text: str | None = None,
+        data: str | None = None,
+    ) -> dict[str, Any]:
+        """The update of a press on an inline button of a bot message, not yet delivered."""
         if isinstance(message, Call):
             if message.message_id is None or message.result is None:
                 raise ValueError(f"call {message.describe()} did not send a message")
@@ -577,8 +594,7 @@ class FakeTelegram(LoopbackServer):
                     "data": chosen[0]["callback_data"],
                 }
             }
-        self.push_update(update)
-        return query_id
+        return update
 
     def send_inline_query(self, user: FakeUser, query: str, *, offset: str = "") -> str:
         """An inline query `@bot query` typed by `user`; returns its id."""
@@ -844,11 +860,8 @@ class FakeTelegram(LoopbackServer):
             except ApiError as exc:
                 return _error_response(exc)
             return web.json_response({"ok": True, "result": updates})
-        handler = getattr(self, f"_m_{key}", None)
-        if handler is None:
-            return web.json_response(
-                {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
-            )
+        if not hasattr(self, f"_m_{key}"):
+            return web.json_response(NOT_FOUND, status=404)
         with self._lock:
             gate = self._held.get(key)
         if gate is not None:
@@ -866,6 +879,20 @@ class FakeTelegram(LoopbackServer):
                     self.dropped_calls.append(Call(method, params, files))
                     self._changed.notify_all()
                 return web.json_response({"ok": False, "error_code": 499, "description": "gone"})
+        status, body = self.answer(method, params, files)
+        return web.json_response(body, status=status)
+
+    def answer(
+        self, method: str, params: dict[str, Any], files: dict[str, bytes]
+    ) -> tuple[int, dict[str, Any]]:
+        """One call of a Bot API method (any but getUpdates), recorded and answered as Telegram
+        would, failures injected included: the HTTP status and the JSON body. The HTTP server
+        answers with it, and so can a request object of python-telegram-bot's in the same
+        process (the tests' in-process Application)."""
+        key = method.lower()
+        handler = getattr(self, f"_m_{key}", None)
+        if handler is None:
+            return 404, NOT_FOUND
         with self._lock:
             call = Call(method, params, files)
             failure = (
@@ -884,36 +911,47 @@ class FakeTelegram(LoopbackServer):
                 self._replies.setdefault((call.chat_id, call.reply_to), []).append(call)
             self._changed.notify_all()
         if call.error is not None:
-            return web.json_response(call.error, status=int(call.error["error_code"]))
-        return web.json_response({"ok": True, "result": call.result})
+            return int(call.error["error_code"]), call.error
+        return 200, {"ok": True, "result": call.result}
+
+    def file_data(self, path: str) -> bytes | None:
+        """The bytes of a file by its download path (None: no such file), counted as a
+        download; a Telegram outage fails it with ApiError."""
+        with self._lock:
+            stored = self._paths.get(path)
+            if stored is None:
+                return None
+            if self._outage is not None:
+                raise self._outage
+            self.downloads.append(stored.file_id)
+            self._changed.notify_all()
+            return stored.data
 
     async def _handle_download(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
             return web.json_response(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
+        path = request.match_info["path"]
+        try:
+            data = self.file_data(path)
+        except ApiError as exc:
+            return _error_response(exc)
+        if data is None:
+            return web.json_response(NOT_FOUND, status=404)
         with self._lock:
-            stored = self._paths.get(request.match_info["path"])
-            if stored is None:
-                return web.json_response(
-                    {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
-                )
-            if self._outage is not None:
-                return _error_response(self._outage)
-            self.downloads.append(stored.file_id)
-            self._changed.notify_all()
-            slow = self._slow_files.get(stored.file_id)
+            slow = self._slow_files.get(self._paths[path].file_id)
         if slow is None:
-            return web.Response(body=stored.data, content_type="application/octet-stream")
+            return web.Response(body=data, content_type="application/octet-stream")
         response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
-        response.content_length = len(stored.data)
+        response.content_length = len(data)
         await response.prepare(request)
         pieces = 20
-        step = max(1, -(-len(stored.data) // pieces))
+        step = max(1, -(-len(data) // pieces))
         with contextlib.suppress(ConnectionResetError):  # the bot gave up waiting
-            for start in range(0, len(stored.data), step):
+            for start in range(0, len(data), step):
                 await asyncio.sleep(slow / pieces)
-                await response.write(stored.data[start : start + step])
+                await response.write(data[start : start + step])
             await response.write_eof()
         return response
 
@@ -1041,12 +1079,6 @@ class FakeTelegram(LoopbackServer):
             "has_main_web_app": False,
         }
 
-    def _m_logout(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
-        return True
-
-    def _m_close(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
-        return True
-
     def _m_deletewebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
         self._webhook = None
         if params.get("drop_pending_updates"):
@@ -1072,17 +1104,6 @@ class FakeTelegram(LoopbackServer):
             self._webhook_task = self._loop.create_task(self._deliver_webhook())
         return True
 
-    def _m_getwebhookinfo(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
-        info: dict[str, Any] = {
-            "url": self._webhook["url"] if self._webhook else "",
-            "has_custom_certificate": False,
-            "pending_update_count": len(self._updates),
-        }
-        if self._webhook and self._webhook.get("last_error"):
-            info["last_error_date"] = int(self._webhook["last_error"])
-            info["last_error_message"] = "Connection refused"
-        return info
-
     def _m_setmycommands(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
         commands = params.get("commands")
         if not isinstance(commands, list) or len(commands) > 100:
@@ -1098,23 +1119,6 @@ class FakeTelegram(LoopbackServer):
         self._commands[key] = [
             {"command": c["command"], "description": c["description"]} for c in commands
         ]
-        return True
-
-    def _m_getmycommands(self, params: dict[str, Any], files: dict[str, bytes]) -> list[Any]:
-        return self._commands.get((_scope(params), str(params.get("language_code") or "")), [])
-
-    def _m_deletemycommands(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
-        self._commands.pop((_scope(params), str(params.get("language_code") or "")), None)
-        return True
-
-    def _m_setmydescription(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
-        if len(str(params.get("description") or "")) > 512:
-            raise bad_request("BOT_DESCRIPTION_INVALID")
-        return True
-
-    def _m_setmyshortdescription(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
-        if len(str(params.get("short_description") or "")) > 120:
-            raise bad_request("BOT_SHORT_DESCRIPTION_INVALID")
         return True
 
     def _m_sendchataction(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
@@ -1140,33 +1144,6 @@ class FakeTelegram(LoopbackServer):
         content.update(self._caption(params))
         return self._bot_message(params, content)
 
-    def _m_senddocument(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
-        content = {"document": self._input_document(params.get("document"), files)}
-        content.update(self._caption(params))
-        return self._bot_message(params, content)
-
-    def _m_sendmediagroup(self, params: dict[str, Any], files: dict[str, bytes]) -> list[Any]:
-        media = params.get("media")
-        if not isinstance(media, list) or not 2 <= len(media) <= 10:
-            raise bad_request("wrong number of media")
-        group_id = f"1338{next(self._ids):010d}"
-        contents = []
-        for item in media:
-            kind = item.get("type")
-            if kind == "photo":
-                content: dict[str, Any] = {"photo": self._input_photo(item.get("media"), files)}
-            elif kind == "document":
-                content = {"document": self._input_document(item.get("media"), files)}
-            else:
-                raise bad_request(f"unsupported media type {kind!r} in this test server")
-            content.update(self._caption(item))
-            contents.append(content)
-        messages = []
-        for content in contents:
-            content["media_group_id"] = group_id
-            messages.append(self._bot_message(params, content))
-        return messages
-
     def _m_getfile(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         stored = self._files.get(str(params.get("file_id")))
         if stored is None:
@@ -1191,27 +1168,9 @@ class FakeTelegram(LoopbackServer):
             raise bad_request("MESSAGE_TOO_LONG")
         return self._apply_edit(message, {"text": shown}, params.get("reply_markup"))
 
-    def _m_editmessagecaption(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        message = self._editable(params)
-        if "text" in message:
-            raise bad_request("there is no caption in the message to edit")
-        return self._apply_edit(message, self._caption(params), params.get("reply_markup"))
-
     def _m_editmessagereplymarkup(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         message = self._editable(params)
         return self._apply_edit(message, {}, params.get("reply_markup"))
-
-    def _m_deletemessage(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
-        chat_id = self._chat(params).id
-        if self._messages.pop((chat_id, int(params.get("message_id") or 0)), None) is None:
-            raise bad_request("message to delete not found")
-        return True
-
-    def _m_setmessagereaction(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
-        chat_id = self._chat(params).id
-        if (chat_id, int(params.get("message_id") or 0)) not in self._messages:
-            raise bad_request("message to react not found")
-        return True
 
     def _m_answercallbackquery(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
         query_id = str(params.get("callback_query_id"))
@@ -1243,21 +1202,6 @@ class FakeTelegram(LoopbackServer):
         self._inline_queries[query_id] = True
         return True
 
-    def _m_getchat(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
-        chat = self._chat(params)
-        info = chat.private_chat() if isinstance(chat, FakeUser) else chat.as_dict()
-        return {
-            **info,
-            "accent_color_id": 0,
-            "max_reaction_count": 11,
-            "accepted_gift_types": {
-                "unlimited_gifts": False,
-                "limited_gifts": False,
-                "unique_gifts": False,
-                "premium_subscription": False,
-            },
-        }
-
     def _m_getchatmember(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         chat = self._chat(params)
         user_id = int(params.get("user_id") or 0)
@@ -1268,18 +1212,6 @@ class FakeTelegram(LoopbackServer):
         else:
             status = self._members.get((chat.id, user_id), "left")
         return self._member(user_id, status)
-
-    def _m_getchatadministrators(
-        self, params: dict[str, Any], files: dict[str, bytes]
-    ) -> list[Any]:
-        chat = self._chat(params)
-        if isinstance(chat, FakeUser):
-            raise bad_request("there are no administrators in the private chat")
-        return [
-            self._member(user_id, status)
-            for (chat_id, user_id), status in self._members.items()
-            if chat_id == chat.id and status in ("creator", "administrator")
-        ]
 
     # ----------------------------------------------------------------------------------------
     # Helpers for the methods (called under the lock)
@@ -1335,17 +1267,6 @@ class FakeTelegram(LoopbackServer):
                 return self.photo_sizes(img)
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
             raise bad_request("IMAGE_PROCESS_FAILED") from exc
-
-    def _input_document(self, ref: Any, files: dict[str, bytes]) -> dict[str, Any]:
-        data = self._upload(ref, files)
-        file_id = data if isinstance(data, str) else self.put_file(data)
-        stored = self._files[file_id]
-        return {
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "file_size": stored.file_size,
-            "file_name": stored.file_path.rsplit("/", 1)[-1],
-        }
 
     def _reply_target(self, chat_id: int, params: dict[str, Any]) -> dict[str, Any] | None:
         reply = params.get("reply_parameters")
@@ -1507,6 +1428,15 @@ def _entities(text: str) -> list[dict[str, Any]]:
 def _copy(value: _T) -> _T:
     """A deep copy through JSON, so callers never share the server's state."""
     return cast(_T, json.loads(json.dumps(value)))
+
+
+def form_params(fields: dict[str, str], files: dict[str, bytes]) -> dict[str, Any]:
+    """A method's parameters from its form fields (JSON values decoded, as Telegram does) and
+    uploaded files."""
+    params: dict[str, Any] = {key: _decode_value(key, value) for key, value in fields.items()}
+    for key, data in files.items():
+        params.setdefault(key, data)
+    return params
 
 
 def _decode_value(key: str, value: str) -> Any:

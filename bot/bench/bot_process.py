@@ -1,4 +1,5 @@
-"""The real `captionbot run` process, started for end-to-end tests against the fake servers."""
+"""The real `captionbot run` process, started against the fake servers: by the service benchmark
+and the end-to-end tests."""
 
 from __future__ import annotations
 
@@ -8,9 +9,21 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Protocol
 
-from tests.fake_telegram import FakeTelegram
-from tests.fake_translate import FakeTranslate
+from bot.bench.fake_telegram import FakeTelegram
+
+
+class TranslationServer(Protocol):
+    """Where the bot's translation backends are sent (the tests' fake translation server)."""
+
+    @property
+    def google_url(self) -> str: ...
+    @property
+    def mymemory_url(self) -> str: ...
+    @property
+    def libre_url(self) -> str: ...
+
 
 # Settings of the developer's shell that must not leak into the bot under test.
 SCRUBBED_PREFIXES = ("TELEGRAM_", "DATABASE_", "MODEL_", "TRANSLATION_", "WEBHOOK_", "ENGINE")
@@ -37,7 +50,7 @@ class BotProcess:
         self,
         workdir: Path,
         telegram: FakeTelegram,
-        translate: FakeTranslate | None,
+        translate: TranslationServer | None,
         bundle: Path,
         extra_env: dict[str, str] | None = None,
     ) -> None:
@@ -129,6 +142,14 @@ class BotProcess:
             raise AssertionError(
                 f"the bot did not stop within {timeout:.0f} s of SIGTERM:\n" + self.log_tail()
             ) from None
+
+    def stop_cleanly(self) -> None:
+        """Stop the bot and insist that it exited cleanly (status 0, within the timeout)."""
+        code = self.stop()
+        if code != 0:
+            raise AssertionError(
+                f"the bot exited with status {code} after SIGTERM:\n" + self.log_tail()
+            )
 
     def kill(self) -> None:
         """SIGKILL: a crash, with no chance to clean up."""

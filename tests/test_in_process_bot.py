@@ -1,0 +1,145 @@
+"""The handlers and the worker, fast: the bot's own Application (bot/app.py) in this process, its
+calls answered by the fake Telegram server's code (tests/in_process.py), a tiny model."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_application
+from bot.bench.fake_telegram import Call, FakeTelegram
+from bot.settings import Settings
+from bot.storage.database import upgrade
+from captioning.captioner import Captioner
+from tests import images
+from tests.fake_translate import FakeTranslate, expected
+from tests.in_process import InProcessBot, InProcessRequest
+
+ADMIN = 1_000_001  # the fake's first user
+
+
+@pytest.fixture(scope="module")
+def captioner(tiny_bundle: Path) -> Captioner:
+    return Captioner.from_pretrained(tiny_bundle)
+
+
+@pytest.fixture
+def translate() -> Iterator[FakeTranslate]:
+    with FakeTranslate() as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(
+    tmp_path: Path, tiny_bundle: Path, captioner: Captioner, translate: FakeTranslate
+) -> AsyncIterator[InProcessBot]:
+    telegram = FakeTelegram()
+    database = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+    upgrade(database)
+    settings = Settings(
+        _env_file=None,
+        telegram_bot_token=telegram.token,
+        telegram_base_url=telegram.base_url,
+        telegram_base_file_url=telegram.base_file_url,
+        database_url=database,
+        model_path=tiny_bundle,
+        engine="eager",
+        max_file_bytes=5 * 1024 * 1024,
+        admin_ids=(ADMIN,),
+        translation_backends=("google",),
+        google_translate_url=translate.google_url,
+        batch_wait_ms=10,
+    )
+    requests = (InProcessRequest(telegram), InProcessRequest(telegram))
+    application = build_application(settings, captioner, requests)
+    await application.initialize()
+    try:
+        yield InProcessBot(application, telegram)
+    finally:
+        await application.shutdown()
+
+
+def texts(calls: list[Call]) -> list[str]:
+    return [call.text or "" for call in calls]
+
+
+async def test_start_and_help_name_the_file_limit_of_the_settings(bot: InProcessBot) -> None:
+    tg = bot.telegram
+    ann, olga = tg.add_user("Ann"), tg.add_user("Olga", language_code="ru")
+    await bot.deliver(message=tg.send_text(ann, "/start"))
+    await bot.deliver(message=tg.send_text(olga, "/help"))
+    english, russian = texts(tg.messages(ann.id)), texts(tg.messages(olga.id))
+    assert "up to 5.0 MB" in english[0] and "20 MB" not in english[0]
+    assert "до 5,0 МБ" in russian[0]
+
+
+async def test_stats_in_the_admins_language_and_refused_to_others(bot: InProcessBot) -> None:
+    tg = bot.telegram
+    admin, other = tg.add_user("Admin", language_code="ru"), tg.add_user("Other")
+    assert admin.id == ADMIN
+    await bot.deliver(message=tg.send_text(admin, "/stats"))
+    await bot.deliver(message=tg.send_text(other, "/stats"))
+    (stats,) = texts(tg.messages(admin.id))
+    assert stats.startswith("Статистика бота") and "Очередь: 0" in stats
+    (refusal,) = texts(tg.messages(other.id))
+    assert refusal == "Sorry, /stats is only for the bot's administrators."
+
+
+async def test_a_photo_is_a_job_before_anything_else(bot: InProcessBot) -> None:
+    tg = bot.telegram
+    user = tg.add_user()
+    photo = tg.send_photo(user, images.jpeg(1))
+    await bot.deliver(message=photo)
+    database = bot.services.settings.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(database) as db:
+        rows = db.execute("SELECT user_id, message_id, status FROM jobs").fetchall()
+    assert rows == [(user.id, photo["message_id"], "queued")]
+    assert [call.method for call in tg.calls()] == ["getMe", "sendChatAction"]  # typing…
+
+
+async def test_too_big_a_file_is_refused_with_the_limit(bot: InProcessBot) -> None:
+    tg = bot.telegram
+    user = tg.add_user()
+    big = tg.send_document(
+        user, images.jpeg(2), file_name="big.jpg", mime_type="image/jpeg", file_size=6 << 20
+    )
+    await bot.deliver(message=big)
+    (refusal,) = texts(tg.messages(user.id))
+    assert "up to 5.0 MB" in refusal
+
+
+async def test_forget_counts_its_records_in_russian(bot: InProcessBot) -> None:
+    tg = bot.telegram
+    user = tg.add_user("Olga", language_code="ru")
+    for seed in (3, 4):
+        await bot.deliver(message=tg.send_photo(user, images.jpeg(seed)))
+    await bot.deliver(message=tg.send_text(user, "/forget"))
+    confirm = tg.messages(user.id)[-1]
+    await bot.deliver(**tg.button_press(user, confirm, text="Да, удалить"))
+    done = tg.message(user.id, int(confirm.message_id or 0))
+    assert done is not None and done["text"] == "Готово: удалены 2 записи о ваших фото."
+
+
+async def test_the_worker_captions_and_translates_a_photo(bot: InProcessBot) -> None:
+    tg = bot.telegram
+    user = tg.add_user("Olga", language_code="ru")
+    photo = tg.send_photo(user, images.jpeg(5))
+    bot.services.worker.start()
+    try:
+        await bot.deliver(message=photo)
+        reply = await asyncio.to_thread(tg.wait_reply, photo, timeout=60)
+    finally:
+        await bot.services.worker.stop()
+    english, russian = (reply.text or "").split("\n")[:2]
+    assert english and russian == expected(english)
+    assert [button["text"] for button in reply.buttons] == [
+        "🔍 Куда я смотрел",
+        "💬 Другие подписи",
+    ]
+    database = bot.services.settings.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT status, caption FROM jobs").fetchall() == [("done", english)]
