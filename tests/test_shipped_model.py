@@ -20,23 +20,23 @@ needs_weights = pytest.mark.skipif(
 )
 
 
-TARGETS = {"BLEU-4": 0.21, "METEOR": 0.20}  # of the shipped model on Flickr8k's test photos
-SAMPLE = 250  # the first photos of the test split: about 30 s on 2 cores
+TARGETS = {"BLEU-4": 0.21, "METEOR": 0.20}  # of the shipped model on Flickr8k's photos
+SAMPLE = 250  # the first photos of the dev split (the test split is run once, for the report)
 
 
 @pytest.mark.weights
 @pytest.mark.flickr8k
 @needs_weights
 @pytest.mark.skipif(not FLICKR8K.is_dir(), reason=f"needs {FLICKR8K}")
-def test_the_shipped_model_meets_the_targets_on_test_photos() -> None:
-    """The model runs from the photo files (plain beam search at the bundle's beam, as its
-    recorded scores were made) and its captions are scored against the references: on these
-    250 photos BLEU-4 0.221 and METEOR 0.214 (the whole split: 0.223, 0.218)."""
+def test_the_shipped_model_meets_the_targets_on_dev_photos() -> None:
+    """The model runs from the photo files, grounded as the bot runs it, at the bundle's beam,
+    and its captions are scored against the references: on these 250 photos BLEU-4 0.235 and
+    METEOR 0.222 (plain beam search: 0.233, 0.221)."""
     from captioning.preprocessing import open_image
 
     data = load(FLICKR8K)
-    names = data.splits["test"][:SAMPLE]
-    captioner = Captioner.from_pretrained(BUNDLE, grounded=False)
+    names = data.splits["dev"][:SAMPLE]
+    captioner = Captioner.from_pretrained(BUNDLE)
     captions = []
     for start in range(0, len(names), 16):
         batch = [open_image(data.image_dir / name) for name in names[start : start + 16]]
