@@ -3,6 +3,7 @@
 import numpy as np
 import onnxruntime as ort
 import torch
+from torch import nn
 
 from captioning.decoder import Decoder, DecoderConfig
 from captioning.engines.base import State, StepOutput
@@ -34,19 +35,37 @@ class OrtEncoder:
         return torch.from_numpy(features)
 
 
+class InitialState(nn.Module):
+    """`Decoder.init_state` with only the layers it uses (a quarter of the decoder's weights),
+    so that the rest of a float32 decoder can be freed once its step runs in ONNX Runtime."""
+
+    def __init__(self, decoder: Decoder) -> None:
+        super().__init__()
+        self.init_h, self.init_c = decoder.init_h, decoder.init_c
+        self.feature_proj = decoder.attention.feature_proj
+
+    def forward(self, feats: torch.Tensor) -> State:
+        """feats (B, L, D) -> h (B, H), c (B, H), feats_proj (B, L, A), as `Decoder` gives them"""
+        mean = feats.mean(dim=1)  # (B, D)
+        return self.init_h(mean), self.init_c(mean), self.feature_proj(feats)
+
+
 class OrtStepDecoder:
-    """The decoder step in ONNX Runtime; the initial state (once a photo) stays in PyTorch."""
+    """The decoder step in ONNX Runtime; the initial state (once a photo) stays in PyTorch.
+    It keeps no reference to `decoder`, only to the layers of its initial state."""
 
     def __init__(self, path: str, decoder: Decoder, threads: int) -> None:
         self.session = session(path, threads)
-        self.decoder = decoder
+        self._config = decoder.config
+        self.initial = InitialState(decoder)
 
     @property
     def config(self) -> DecoderConfig:
-        return self.decoder.config
+        return self._config
 
     def init_state(self, feats: torch.Tensor) -> State:
-        return self.decoder.init_state(feats)
+        initial: State = self.initial(feats)
+        return initial
 
     def step(
         self,
