@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.settings import load_settings
 from bot.storage.database import alembic_config, make_engine
-from captioning.bundle import BundleError, read_config
+from captioning.bundle_format import BundleError, read_config
 
 log = logging.getLogger(__name__)
 

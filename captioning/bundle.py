@@ -14,21 +14,17 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
+from captioning.bundle_format import FORMAT, BundleError, read_config
 from captioning.decoder import Decoder, DecoderConfig
 from captioning.encoder import Encoder, resnet50_v1
 from captioning.preprocessing import IMAGE_SIZE
 from captioning.vocabulary import SPECIALS, Vocabulary
 
-FORMAT = "captionbot-bundle/1"
 PREPROCESSING = {
     "size": IMAGE_SIZE,
     "resize": "whole photo squashed to 224x224 (no crop), bicubic, after EXIF rotation",
     "normalisation": "RGB x 255 minus ImageNet means (Keras caffe), inside the encoder",
 }
-
-
-class BundleError(RuntimeError):
-    """The folder is not a usable model bundle."""
 
 
 def save_bundle(
@@ -55,16 +51,6 @@ def save_bundle(
     save_file(state, str(path / "decoder.safetensors"))
     (path / "config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n")
     return path
-
-
-def read_config(path: Path) -> dict[str, Any]:
-    try:
-        config: dict[str, Any] = json.loads((path / "config.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise BundleError(f"{path} has no readable config.json: {exc}") from exc
-    if config.get("format") != FORMAT:
-        raise BundleError(f"{path}: unknown bundle format {config.get('format')!r}")
-    return config
 
 
 def encoder_file(path: Path, config: dict[str, Any]) -> Path:
