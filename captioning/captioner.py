@@ -16,6 +16,7 @@ from captioning.engines.base import Engine
 from captioning.engines.eager import eager_engine
 from captioning.engines.registry import load_engine
 from captioning.grounding import Doubt, Grounding, grounded_beam_search
+from captioning.memory import release_freed_memory
 from captioning.vocabulary import Vocabulary
 
 
@@ -74,7 +75,7 @@ class Captioner:
         runtime = load_engine(engine, path, weights, decoder)
         del decoder  # the engine's references are what stays
         grounding = Grounding.from_bundle(path, weights, vocab) if grounded else None
-        return cls(
+        captioner = cls(
             runtime.encode if isinstance(runtime.encode, Encoder) else None,
             runtime.decoder if isinstance(runtime.decoder, Decoder) else None,
             vocab,
@@ -84,6 +85,8 @@ class Captioner:
             runtime,
             grounding,
         )
+        release_freed_memory()  # what loading freed (the decoder's other layers) leaves the RSS
+        return captioner
 
     @torch.inference_mode()
     def encode(self, images: list[Image.Image]) -> torch.Tensor:
