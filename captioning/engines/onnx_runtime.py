@@ -9,9 +9,12 @@ from captioning.decoder import Decoder, DecoderConfig
 from captioning.engines.base import State, StepOutput
 
 
-def session(path: str, threads: int) -> ort.InferenceSession:
-    """A CPU session using `threads` threads for each operator, all graph optimisations on."""
+def session(path: str, threads: int, arena: bool = True) -> ort.InferenceSession:
+    """A CPU session using `threads` threads for each operator, all graph optimisations on.
+    `arena`: keep the memory of intermediate results between calls (ONNX Runtime's arena and
+    memory pattern); without, it is allocated per call and given back."""
     options = ort.SessionOptions()
+    options.enable_cpu_mem_arena = options.enable_mem_pattern = arena
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -27,7 +30,11 @@ class OrtEncoder:
     """photos (B, 3, 224, 224) in [0, 1] -> features (B, 49, 2048), as `Encoder` gives them."""
 
     def __init__(self, path: str, threads: int) -> None:
-        self.session = session(path, threads)
+        # No arena: the encoder's activations (tens of MB at batch 8) would stay in the serving
+        # process between photos; allocated per call they cost no measurable time (int8, one
+        # photo 9.6 ms either way, batch 8 54.8 ms with the arena, 54.5 ms without) and the bot
+        # holds 10 MB less after one photo, 50 MB less after a batch of 8.
+        self.session = session(path, threads, arena=False)
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         pixels = np.ascontiguousarray(images.numpy(), dtype=np.float32)
