@@ -156,11 +156,12 @@ ALONE = (
     "sys.exit(run(argparse.Namespace(load_model=False)))"
 )
 for command in (["captionbot", "health"], [sys.executable, "-c", ALONE]):
-    for _ in range(2):  # the second run counts: the files are in the page cache then
+    times = []
+    for _ in range(3):  # the quickest of three: the files are in the page cache by then
         started = time.monotonic()
         subprocess.run(command, check=True, capture_output=True)
-        took = time.monotonic() - started
-    print(took)
+        times.append(time.monotonic() - started)
+    print(min(times))
 """
 
 
@@ -229,7 +230,8 @@ def test_the_bot_in_a_container_answers_stops_and_keeps_its_database(volume: str
                 "print(c.execute('select status, caption from jobs').fetchall())"
             )
             rows = docker("run", "--rm", "-v", f"{volume}:/data", IMAGE, "python", "-c", query)
-            assert "done" in rows and reply.text.rstrip(".").lower() in rows.lower(), rows
+            caption = reply.text.splitlines()[0].rstrip(".").lower()  # then any notes
+            assert "done" in rows and caption in rows.lower(), rows
 
             # and the bot starts again on it (the same container, restarted)
             since = time.monotonic()
