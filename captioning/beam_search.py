@@ -91,11 +91,14 @@ def beam_search(
             if t < give_up_after:
                 adjust[:, end] -= bonus.amax(dim=1)
             logp = logp + adjust
+        blocked: list[torch.Tensor] = []  # (B*K, n) words each beam may not say next
         if block_ngram and said.shape[1] >= block_ngram:
-            padded = F.pad(logp, (0, 1))  # (B*K, V+1): column V takes the non-repeats
-            logp = padded.scatter_(1, _repeats(said, block_ngram, V), float("-inf"))[:, :V]
+            blocked.append(_repeats(said, block_ngram, V))
         if block_echo and said.shape[1]:
-            logp = logp.scatter(1, said[:, -2:], float("-inf"))  # the last two words
+            blocked.append(said[:, -2:])  # the last two words
+        if blocked:
+            padded = F.pad(logp, (0, 1))  # (B*K, V+1): column V takes the non-repeats
+            logp = padded.scatter_(1, torch.cat(blocked, dim=1), float("-inf"))[:, :V]
         logp = logp.view(B, K, V)
         # a finished beam extends only with <pad>, keeping its score
         logp = torch.where(finished.unsqueeze(2), done_row, logp)
@@ -152,7 +155,7 @@ def _repeats(said: torch.Tensor, n: int, V: int) -> torch.Tensor:
     prefix = said[:, -(n - 1) :]  # (N, n-1): the words the next n-gram starts with
     t = said.shape[1]
     # match[:, i]: the n-1 words at i.. equal the prefix, so said[:, i+n-1] must not come again
-    match = torch.ones(said.shape[0], t - n + 1, dtype=torch.bool)
-    for j in range(n - 1):
+    match = said[:, : t - n + 1] == prefix[:, :1]
+    for j in range(1, n - 1):
         match &= said[:, j : t - n + 1 + j] == prefix[:, j : j + 1]
     return torch.where(match, said[:, n - 1 :], V)

@@ -145,4 +145,4 @@ def _add_test_grounding(path: Path) -> None:
     rows = [(f"n{i:08d}", *special.get(i, (f"class {i}", "", "object"))) for i in range(1000)]
     ConceptTable.from_rows(rows).save(path)
     GroundingFile(["man", "woman", "child"]).save(path)
-    save_person_head(path, torch.zeros(1000), torch.tensor(-10.0))
+    save_person_head(path, torch.zeros(1000), torch.tensor(-10.0), torch.ones(1000))

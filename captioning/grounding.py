@@ -9,7 +9,9 @@ From the mean-pooled encoder features (B, D) of any engine:
   person-head`), gives P(person); person words need it to be high, and higher still beside
   something else the classifier is sure of. (On the classifier's output rather than the raw
   features, the head carries over to photos unlike Flickr8k's far better: ROC AUC 0.79 against
-  0.69 on COCO photos.)
+  0.69 on COCO photos.) Where the classifier's mass lies on classes Flickr8k's photos hardly
+  show (a kitchen, a bathroom), the head only repeats its prior, Flickr8k's people: such an
+  unfamiliar photo needs a higher P(person) still.
 Decoding then gets, per photo, a one-time bonus for the word of each confident concept and a ban
 on person words without evidence of a person. The result says what was recognised (tags) and
 whether the caption is a guess (doubt): the photo looks like text or a screen, or neither the
@@ -49,7 +51,9 @@ class GroundingSettings:
     object_ruled_out: float = 0.002  # the same for objects (a bed, a car, a bench)
     person_threshold: float = 0.7  # below it, person words are not said
     beside_threshold: float = 0.3  # from this P(a non-person concept)...
-    person_threshold_beside: float = 0.9  # ...P(person) must reach this for person words
+    person_threshold_beside: float = 0.8  # ...P(person) must reach this for person words
+    familiar_share: float = 0.5  # a photo whose P(a class Flickr8k shows) is below this...
+    person_threshold_unfamiliar: float = 0.9  # ...needs at least this P(person)
     tag_threshold: float = 0.3  # a class this likely is reported as recognised
     max_tags: int = 3
     text_threshold: float = 0.3  # P(text or screen) from which the caption is a guess
@@ -63,6 +67,8 @@ class Evidence:
     probs: torch.Tensor  # (B, 1000) ImageNet class probabilities
     person: torch.Tensor  # (B,) P(someone is in the photo)
     other: torch.Tensor  # (B,) P(the likeliest concept that is not a person)
+    familiar: torch.Tensor  # (B,) P(a class that Flickr8k's photos show), see `save_person_head`
+    concept: torch.Tensor  # (B, V) P(the photo shows each caption word's thing: "dog", "cat")
 
 
 @dataclass(frozen=True)
@@ -99,10 +105,14 @@ class GroundingFile:
         )
 
 
-def save_person_head(bundle: Path, weight: torch.Tensor, bias: torch.Tensor) -> Path:
-    """weight (1000,), bias () of the logistic person head."""
+def save_person_head(
+    bundle: Path, weight: torch.Tensor, bias: torch.Tensor, familiar: torch.Tensor
+) -> Path:
+    """weight (1000,), bias () of the logistic person head; familiar (1000,) 1.0 for the classes
+    that the head's training photos show (the head's answer means something), else 0.0."""
     path = bundle / HEAD_FILE
-    save_file({"weight": weight.contiguous(), "bias": bias.reshape(1)}, str(path))
+    tensors = {"weight": weight.contiguous(), "bias": bias.reshape(1), "familiar": familiar.float()}
+    save_file(tensors, str(path))
     return path
 
 
@@ -125,6 +135,7 @@ class Grounding:
         classifier_bias: torch.Tensor,  # (1000,)
         head_weight: torch.Tensor,  # (1000,)
         head_bias: torch.Tensor,  # (1,)
+        familiar: torch.Tensor,  # (1000,) 1.0 for the classes the head was trained on
         table: ConceptTable,
         vocab: Vocabulary,
         person_words: list[str],
@@ -132,19 +143,24 @@ class Grounding:
         word_concepts: dict[str, str] | None = None,
     ) -> None:
         self.classifier_weight, self.classifier_bias = classifier_weight, classifier_bias
-        self.head_weight, self.head_bias = head_weight, head_bias
+        self.head_weight, self.head_bias, self.familiar = head_weight, head_bias, familiar
         self.labels, self.settings = table.labels, settings
         V = len(vocab)
-        # (1000, V): which caption word each class is
-        self.concepts = torch.zeros(len(table.words), V)
-        for i, (word, kind) in enumerate(zip(table.words, table.kinds, strict=True)):
-            if word and kind not in ("person", "text"):
-                self.concepts[i, vocab.index[word]] = 1.0
+        # which caption word each class is: classes `self.named` are words `self.named_word`
+        named = [
+            (i, vocab.index[word])
+            for i, (word, kind) in enumerate(zip(table.words, table.kinds, strict=True))
+            if word and kind not in ("person", "text")
+        ]
+        self.named = torch.tensor([i for i, _ in named], dtype=torch.long)
+        self.named_word = torch.tensor([w for _, w in named], dtype=torch.long)
+        self.vocab_size = V
         self.text = torch.tensor([k == "text" for k in table.kinds])
-        self.animals = torch.tensor([k == "animal" for k in table.kinds])
-        self.animal_words = self.concepts[self.animals].amax(dim=0).bool()  # (V,)
-        objects = torch.tensor([k == "object" for k in table.kinds])
-        self.object_words = self.concepts[objects].amax(dim=0).bool() & ~self.animal_words
+        self.animal_words = torch.zeros(V, dtype=torch.bool)  # (V,)
+        self.animal_words[[w for i, w in named if table.kinds[i] == "animal"]] = True
+        self.object_words = torch.zeros(V, dtype=torch.bool)
+        self.object_words[[w for i, w in named if table.kinds[i] == "object"]] = True
+        self.object_words &= ~self.animal_words
         self.spends = torch.arange(V)  # saying "puppy" spends the bonus of "dog"
         for word, concept in (word_concepts or {}).items():
             if word in vocab.index and concept in vocab.index:
@@ -174,6 +190,7 @@ class Grounding:
             fc_bias,
             head["weight"],
             head["bias"],
+            head["familiar"],
             ConceptTable.load(bundle),
             vocab,
             config.person_words,
@@ -186,14 +203,17 @@ class Grounding:
         logp = class_log_probs(feats, self.classifier_weight, self.classifier_bias)  # (B, 1000)
         probs = logp.exp()
         person = torch.sigmoid(logp @ self.head_weight + self.head_bias)  # (B,)
-        other = (probs @ self.concepts).max(dim=1).values  # (B,)
-        return Evidence(probs, person, other)
+        # (B, V): P(the photo shows each word's thing): its classes' probabilities added up
+        concept = probs.new_zeros(len(probs), self.vocab_size)
+        concept.index_add_(1, self.named_word, probs[:, self.named])
+        other = concept.max(dim=1).values  # (B,)
+        return Evidence(probs, person, other, probs @ self.familiar, concept)
 
     def decoding_bias(self, evidence: Evidence) -> tuple[torch.Tensor, torch.Tensor]:
         """-> bonus (B, V): added to a word's log-probability until a beam says it;
         ban (B, V) bool: words never said for that photo."""
         s = self.settings
-        concept = evidence.probs @ self.concepts  # (B, V): P(the photo shows the word's thing)
+        concept = evidence.concept
         # only the likeliest class's word, and only where its kind adds up to a confident concept
         # (not "animal" for a dog that some wolves resemble)
         word = self.asked_word[evidence.probs.argmax(dim=1)]  # (B,)
@@ -209,6 +229,8 @@ class Grounding:
         # a confident cat, pizza or bus leaves less room for a person the head imagined
         beside = evidence.other >= s.beside_threshold
         needed = torch.where(beside, s.person_threshold_beside, s.person_threshold)
+        unfamiliar = evidence.familiar < s.familiar_share
+        needed = torch.where(unfamiliar, needed.clamp(min=s.person_threshold_unfamiliar), needed)
         no_person = evidence.person < needed  # (B,)
         if len(self.person_ids):
             ban[:, self.person_ids] = no_person.unsqueeze(1)

@@ -16,8 +16,11 @@ WORDS = ["dog", "cat", "man", "runs", "grass"]  # ids 4..8 of the tiny vocabular
 D = 8
 
 
-def tiny_grounding(person_bias: float = -10.0, **settings: float) -> Grounding:
-    """Classes 0 -> "cat" (animal), 1 -> website (text), 2 -> no word; person word "man"."""
+def tiny_grounding(
+    person_bias: float = -10.0, familiar: float = 1.0, **settings: float
+) -> Grounding:
+    """Classes 0 -> "cat" (animal), 1 -> website (text), 2 -> no word; person word "man";
+    every class familiar to the person head (familiar=1.0) or none (0.0)."""
     vocab = Vocabulary([*SPECIALS, *WORDS])
     rows = [("n0", "tabby cat", "cat", "animal"), ("n1", "website", "", "text")]
     rows += [(f"n{i}", f"class {i}", "", "object") for i in range(2, 1000)]
@@ -29,6 +32,7 @@ def tiny_grounding(person_bias: float = -10.0, **settings: float) -> Grounding:
         torch.zeros(1000),
         torch.zeros(1000),
         torch.tensor([person_bias]),
+        torch.full((1000,), familiar),
         table,
         vocab,
         ["man"],
@@ -154,9 +158,26 @@ def test_person_words_need_evidence_of_a_person() -> None:
 
     assert banned(-5.0, feats)  # P(person) 0.01
     assert not banned(1.4, feats)  # P(person) 0.8
-    # beside a confident cat, 0.8 is not enough for the person the head imagined; 0.99 is
-    assert banned(1.4, cat)
+    # beside a confident cat, 0.75 is not enough for the person the head imagined; 0.99 is
+    assert not banned(1.1, feats)  # P(person) 0.75
+    assert banned(1.1, cat)
     assert not banned(5.0, cat)
+
+
+def test_an_unfamiliar_photo_needs_more_evidence_of_a_person() -> None:
+    man = Vocabulary([*SPECIALS, *WORDS]).index["man"]
+    feats = photo_features()
+
+    def banned(person_bias: float, familiar: float) -> bool:
+        grounding = tiny_grounding(person_bias=person_bias, familiar=familiar)
+        evidence = grounding.evidence(feats)
+        assert float(evidence.familiar[0]) == pytest.approx(familiar, abs=1e-5)
+        _, ban = grounding.decoding_bias(evidence)
+        return bool(ban[0, man])
+
+    assert not banned(1.4, familiar=1.0)  # P(person) 0.8 on a photo like the head's own
+    assert banned(1.4, familiar=0.0)  # the same 0.8 on classes the head never saw: its prior
+    assert not banned(2.5, familiar=0.0)  # 0.92 is enough
 
 
 def test_verdict_tags_and_doubt() -> None:

@@ -215,6 +215,8 @@ def fetch_wordnet(workdir: Path) -> tuple[dict[int, Synset], dict[str, list[Sens
 def singular(word: str, senses: dict[str, list[Sense]]) -> str | None:
     """The lemma that `word` is a form of (men -> man, dogs -> dog), if WordNet has it."""
     forms = [word]
+    if word.endswith("ies"):
+        forms.append(word[:-3] + "y")
     if word.endswith("men"):
         forms.append(word[:-3] + "man")
     if word.endswith("ren"):
@@ -222,6 +224,15 @@ def singular(word: str, senses: dict[str, list[Sense]]) -> str | None:
     if word.endswith("s"):
         forms += [word[:-1], word[:-2]]
     return next((form for form in forms if form in senses), None)
+
+
+def read_as_a_verb(word: str, senses: dict[str, list[Sense]]) -> bool:
+    """Whether a word ending in -s is, without it, often a verb (he works, it wheels): a third or
+    more of the stem's tagged uses."""
+    stem = word[:-1] if word.endswith("s") else ""
+    total = sum(s.tagged for s in senses.get(stem, []))
+    verb = sum(s.tagged for s in senses.get(stem, []) if s.kind == "other")
+    return total > 0 and 3 * verb >= total
 
 
 def names_a_person(senses: list[Sense], synsets: dict[int, Synset]) -> bool:
@@ -243,25 +254,35 @@ def word_concepts(
     table: ConceptTable,
     synsets: dict[int, Synset],
     senses: dict[str, list[Sense]],
+    object_synsets: dict[str, set[int]],
+    people: list[str],
 ) -> dict[str, str]:
     """Vocabulary words that name a concept of the table other than by its own word: plurals
-    (dogs -> dog) and kinds of it (puppy, poodle -> dog; duck -> bird). Saying one spends the
-    concept's bonus, and one is not said where the concept is ruled out."""
-    concepts = {w for w, k in zip(table.words, table.kinds, strict=True) if w and k == "animal"}
-    concepts -= GENERIC_ANIMAL
+    (dogs -> dog), kinds of an animal (puppy, poodle -> dog; duck -> bird), and an object's
+    synonyms and plurals (couch, couches -> sofa), where the word is mostly used as a noun of the
+    very synset that gave the classes their word (`object_synsets`: not "lot" -> "mountain") and
+    is neither often a verb nor one of the `people` (fans).
+    Saying one spends the concept's bonus, and one is not said where the concept is ruled out."""
+    animals = {w for w, k in zip(table.words, table.kinds, strict=True) if w and k == "animal"}
+    animals -= GENERIC_ANIMAL
     found: dict[str, str] = {}
     for word in vocab.words[len(SPECIALS) :]:
         lemma = singular(word, senses)
-        if word in concepts or lemma is None:
+        if word in animals or word in object_synsets or word in people or lemma is None:
             continue
-        if lemma in concepts:
+        if lemma in animals:
             found[word] = lemma
             continue
         first = max(senses[lemma], key=lambda s: s.tagged)  # the word as it is mostly used
-        if first.kind != "noun.animal" or first.tagged == 0:
+        if first.tagged == 0 or first.kind == "noun.person":
             continue
-        above = [lem for s in ancestors(synsets[first.offset], synsets)[1:] for lem in s.lemmas]
-        concept = next((lem for lem in above if lem in concepts), None)
+        if first.kind == "noun.animal":
+            above = [lem for s in ancestors(synsets[first.offset], synsets)[1:] for lem in s.lemmas]
+            concept = next((lem for lem in above if lem in animals), None)
+        elif first.kind == "noun" and not read_as_a_verb(word, senses):
+            concept = next((c for c, ids in object_synsets.items() if first.offset in ids), None)
+        else:
+            concept = None
         if concept is not None:
             found[word] = concept
     return found
@@ -355,7 +376,10 @@ def kind_of(chain: list[Synset]) -> Kind:
     return "object"
 
 
-def build_table(synsets: dict[int, Synset], vocab: Vocabulary, captions: list[str]) -> ConceptTable:
+def build_table(
+    synsets: dict[int, Synset], vocab: Vocabulary, captions: list[str]
+) -> tuple[ConceptTable, dict[str, set[int]]]:
+    """-> the table, and for each object word the synsets it was taken from."""
     counts = Counter(w for c in captions for w in tokenize(c))
     words = set(vocab.words) - set(SPECIALS)
     by_lemma: dict[str, list[Synset]] = {}
@@ -363,6 +387,7 @@ def build_table(synsets: dict[int, Synset], vocab: Vocabulary, captions: list[st
         for lemma in s.lemmas:
             by_lemma.setdefault(lemma, []).append(s)
     rows = []
+    object_synsets: dict[str, set[int]] = {}
     for index, (wnid, synonyms, name) in enumerate(imagenet_classes()):
         synset, exact = match_synset(wnid, synonyms, by_lemma)
         if not exact:
@@ -375,8 +400,12 @@ def build_table(synsets: dict[int, Synset], vocab: Vocabulary, captions: list[st
                 synset.lemmas,
             )
         chain = ancestors(synset, synsets)
-        rows.append((wnid, name, caption_word(chain, words, counts), kind_of(chain)))
-    return ConceptTable.from_rows(rows)
+        word, kind = caption_word(chain, words, counts), kind_of(chain)
+        if word and kind == "object":
+            source = next(s for s in chain if word in s.lemmas)
+            object_synsets.setdefault(word, set()).add(source.offset)
+        rows.append((wnid, name, word, kind))
+    return ConceptTable.from_rows(rows), object_synsets
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -392,13 +421,13 @@ def run(args: argparse.Namespace) -> None:
     vocab = Vocabulary.load(args.model / "vocab.json")
     with tempfile.TemporaryDirectory() as tmp:
         synsets, senses = fetch_wordnet(Path(tmp))
-    table = build_table(synsets, vocab, captions)
+    table, object_synsets = build_table(synsets, vocab, captions)
     path = table.save(args.model)
     people = person_words(vocab, senses, synsets)
     grounding = args.model / GROUNDING_FILE
     config = GroundingFile.load(args.model) if grounding.exists() else GroundingFile([])
     config.person_words = people
-    config.word_concepts = word_concepts(vocab, table, synsets, senses)
+    config.word_concepts = word_concepts(vocab, table, synsets, senses, object_synsets, people)
     config.save(args.model)
     log.info("%d person words written to %s: %s", len(people), grounding, " ".join(people))
     kinds = Counter(table.kinds)

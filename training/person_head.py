@@ -5,6 +5,11 @@ photos, from the feature cache that `prepare` made. A photo's label is the share
 captions that name a person (a word of `grounding.json`'s person words), so "a dog runs on the
 beach" photos teach it what no one looks like. Trained with L-BFGS on the whole split at once
 (6,000 rows); dev accuracy and ROC AUC are logged and kept in `grounding.json`.
+
+Beside the head it keeps which classes those photos show: a class is familiar where its mean
+probability over the training photos is above chance (1/1000). A photo whose classes are not
+(a kitchen: Flickr8k has hardly any) gets the head's prior, Flickr8k's people, whatever it shows,
+so grounding asks more of the head there.
 """
 
 import argparse
@@ -27,6 +32,7 @@ from training.data import Split, load_split
 log = logging.getLogger(__name__)
 WEIGHT_DECAY = 1e-3
 STEPS = 200
+CHANCE = 1 / 1000  # a class more likely than this on average is one the head has seen
 
 
 def log_probs(classifier: tuple[torch.Tensor, torch.Tensor], split: Split) -> torch.Tensor:
@@ -84,6 +90,7 @@ def run(args: argparse.Namespace) -> None:
     train, dev = load_split(args.work, "train"), load_split(args.work, "dev")
     x_train, y_train = log_probs(classifier, train), person_share(train, words)
     weight, bias = fit(x_train, y_train)
+    familiar = (x_train.exp().mean(dim=0) >= CHANCE).float()  # (1000,)
     x_dev, y_dev = log_probs(classifier, dev), person_share(dev, words)
     p_dev = torch.sigmoid(x_dev @ weight + bias)
     truth = y_dev >= 0.5
@@ -97,12 +104,15 @@ def run(args: argparse.Namespace) -> None:
         "dev_accuracy": round(accuracy, 4),
         "dev_roc_auc": round(auc, 4),
         "dev_person_photos": round(float(truth.float().mean()), 4),
+        "familiar_classes": int(familiar.sum()),
     }
-    save_person_head(args.model, weight, bias)
+    save_person_head(args.model, weight, bias, familiar)
     config.save(args.model)
     log.info(
-        "person head: dev accuracy %.3f, ROC AUC %.3f (%.0f %% of dev photos show a person)",
+        "person head: dev accuracy %.3f, ROC AUC %.3f (%.0f %% of dev photos show a person); "
+        "%d classes familiar",
         accuracy,
         auc,
         100 * float(truth.float().mean()),
+        int(familiar.sum()),
     )
