@@ -1,7 +1,8 @@
 """The built Docker image, run for real (`make docker-test`; not part of `make test`).
 
 Each check runs the image `CAPTIONBOT_DOCKER_IMAGE` (set by `make docker-test`) with host
-networking: the model inside it loads and captions, and the bot in a container answers a photo
+networking: the model inside it loads and captions, `captionbot web` serves the page on
+request, and the bot in a container answers a photo
 sent through the fake Telegram server on this machine's loopback, stops cleanly on SIGTERM, keeps
 its database on the volume across a restart, runs as the unprivileged user and stays within its
 memory. They skip where Docker or the image is absent, or the variable is not set.
@@ -13,8 +14,10 @@ import json
 import logging
 import os
 import shutil
+import socket
 import subprocess
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -193,6 +196,34 @@ def test_a_photo_is_captioned(tmp_path: Path) -> None:
     )  # fmt: skip
     result = json.loads(out.strip().splitlines()[-1])
     assert result["caption"].split(), result
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_the_image_serves_the_web_page_on_request(volume: str) -> None:
+    port = free_port()
+    web = Container(volume, {}, "captionbot", "web", "--host", "127.0.0.1", "--port", str(port))
+    try:
+        deadline = time.monotonic() + WAIT
+        while True:
+            try:
+                url = f"http://127.0.0.1:{port}/_stcore/health"
+                with urllib.request.urlopen(url, timeout=5) as answer:
+                    assert answer.read() == b"ok"
+                break
+            except OSError:
+                if not web.state()["Running"] or time.monotonic() > deadline:
+                    raise AssertionError(f"no web page:\n{web.logs()[-3000:]}") from None
+                time.sleep(1.0)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as page:
+            assert b"<html" in page.read().lower()
+    finally:
+        web.remove()
 
 
 def test_the_bot_in_a_container_answers_stops_and_keeps_its_database(volume: str) -> None:
