@@ -1,11 +1,11 @@
 """The built Docker image, run for real (`make docker-test`; not part of `make test`).
 
 Each check runs the image `CAPTIONBOT_DOCKER_IMAGE` (set by `make docker-test`) with host
-networking: the model inside it loads and captions, `captionbot web` serves the page on
-request, and the bot in a container answers a photo
-sent through the fake Telegram server on this machine's loopback, stops cleanly on SIGTERM, keeps
-its database on the volume across a restart, runs as the unprivileged user and stays within its
-memory. They skip where Docker or the image is absent, or the variable is not set.
+networking: the model inside it loads and captions, `captionbot web` serves the page on request,
+and the bot in a container answers a photo sent through the fake Telegram server on this
+machine's loopback, stops cleanly on SIGTERM, keeps its database on the volume across a restart,
+runs as the unprivileged user and stays within its memory. They skip where Docker or the image is
+absent, or the variable is not set.
 """
 
 from __future__ import annotations
