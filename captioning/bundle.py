@@ -53,14 +53,16 @@ def save_bundle(
     return path
 
 
-def load_bundle(path: Path) -> tuple[Encoder, Decoder, Vocabulary, dict[str, Any]]:
-    """-> encoder, decoder (both in eval mode), vocabulary, config"""
-    config = read_config(path)
-    encoder_file = path / config["encoder"]["weights"]
-    if not encoder_file.exists():
-        raise BundleError(f"encoder weights {encoder_file} are missing: run `captionbot weights`")
-    encoder = Encoder()
-    encoder.load_trunk(load_file(str(encoder_file)))
+def encoder_file(path: Path, config: dict[str, Any]) -> Path:
+    """The encoder's weights file the bundle names; BundleError when it is missing."""
+    weights = path / config["encoder"]["weights"]
+    if not weights.exists():
+        raise BundleError(f"encoder weights {weights} are missing: run `captionbot weights`")
+    return weights
+
+
+def load_decoder(path: Path, config: dict[str, Any]) -> tuple[Decoder, Vocabulary]:
+    """-> the decoder (in eval mode) and the vocabulary"""
     decoder = Decoder(DecoderConfig(**config["decoder"]))
     decoder.load_state_dict(load_file(str(path / "decoder.safetensors")))
     decoder.eval()
@@ -69,6 +71,14 @@ def load_bundle(path: Path) -> tuple[Encoder, Decoder, Vocabulary, dict[str, Any
         raise BundleError(
             f"{path}: vocab.json has {len(vocab)} words, the decoder {decoder.config.vocab_size}"
         )
+    return decoder, vocab
+
+
+def load_bundle(path: Path) -> tuple[Encoder, Decoder, Vocabulary, dict[str, Any]]:
+    """-> encoder, decoder (both in eval mode), vocabulary, config"""
+    config = read_config(path)
+    encoder = Encoder.from_file(encoder_file(path, config))
+    decoder, vocab = load_decoder(path, config)
     return encoder, decoder, vocab, config
 
 
@@ -104,9 +114,11 @@ def make_random_bundle(path: Path, seed: int = 0, recognise: int | None = None) 
     path.mkdir(parents=True, exist_ok=True)
     classifier = resnet50_v1()  # the trunk and its ImageNet classifier (fc)
     if recognise is not None:
+        fc = classifier.fc
+        assert isinstance(fc, torch.nn.Linear)
         with torch.no_grad():
-            classifier.fc.weight.mul_(0.01)
-            classifier.fc.bias[recognise] = 30.0
+            fc.weight.mul_(0.01)
+            fc.bias[recognise] = 30.0
     save_file(classifier.state_dict(), str(path / "encoder.safetensors"))
     decoding = {"beam_size": 3, "max_length": 12, "length_penalty": 1.0}
     save_bundle(

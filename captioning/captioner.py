@@ -9,13 +9,14 @@ from PIL import Image
 
 from captioning import preprocessing
 from captioning.beam_search import Beam
-from captioning.bundle import load_bundle
+from captioning.bundle import encoder_file, load_decoder, read_config
 from captioning.decoder import Decoder
 from captioning.encoder import GRID, Encoder
 from captioning.engines.base import Engine
 from captioning.engines.eager import eager_engine
 from captioning.engines.registry import load_engine
 from captioning.grounding import Doubt, Grounding, grounded_beam_search
+from captioning.memory import release_freed_memory
 from captioning.vocabulary import Vocabulary
 
 
@@ -37,8 +38,8 @@ class CaptionResult:
 class Captioner:
     def __init__(
         self,
-        encoder: Encoder,
-        decoder: Decoder,
+        encoder: Encoder | None,
+        decoder: Decoder | None,
         vocab: Vocabulary,
         beam_size: int,
         max_length: int,
@@ -46,9 +47,15 @@ class Captioner:
         engine: Engine | None = None,
         grounding: Grounding | None = None,
     ) -> None:
+        """`encoder`, `decoder`: the float32 modules (None where the engine does without them);
+        `engine`: how they run (default: eager, which needs both)."""
         self.encoder, self.decoder, self.vocab = encoder, decoder, vocab
         self.beam_size, self.max_length, self.length_penalty = beam_size, max_length, length_penalty
-        self.engine = engine or eager_engine(encoder, decoder)
+        if engine is None:
+            if encoder is None or decoder is None:
+                raise ValueError("the eager engine needs the encoder and the decoder")
+            engine = eager_engine(encoder, decoder)
+        self.engine = engine
         self.grounding = grounding
 
     @classmethod
@@ -56,16 +63,21 @@ class Captioner:
         cls, path: Path | str, engine: str = "eager", grounded: bool = True
     ) -> "Captioner":
         """Load a bundle; `engine` names how it runs (see `captioning.engines`); `grounded`:
-        decode with the bundle's grounding where it has one (False: plain beam search)."""
+        decode with the bundle's grounding where it has one (False: plain beam search).
+
+        Only what the engine runs is kept: an ONNX Runtime engine whose files are built holds no
+        float32 encoder and, of the float32 decoder, only the layers of its initial state."""
         path = Path(path)
-        encoder, decoder, vocab, config = load_bundle(path)
+        config = read_config(path)
+        weights = encoder_file(path, config)
+        decoder, vocab = load_decoder(path, config)
         d = config["decoding"]
-        runtime = load_engine(engine, path, encoder, decoder)
-        weights = path / config["encoder"]["weights"]
+        runtime = load_engine(engine, path, weights, decoder)
+        del decoder  # the engine's references are what stays
         grounding = Grounding.from_bundle(path, weights, vocab) if grounded else None
-        return cls(
-            encoder,
-            decoder,
+        captioner = cls(
+            runtime.encode if isinstance(runtime.encode, Encoder) else None,
+            runtime.decoder if isinstance(runtime.decoder, Decoder) else None,
             vocab,
             d["beam_size"],
             d["max_length"],
@@ -73,6 +85,8 @@ class Captioner:
             runtime,
             grounding,
         )
+        release_freed_memory()  # what loading freed (the decoder's other layers) leaves the RSS
+        return captioner
 
     @torch.inference_mode()
     def encode(self, images: list[Image.Image]) -> torch.Tensor:

