@@ -15,9 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bot.bench.bot_process import BotProcess
+from bot.bench.fake_telegram import FakeTelegram
 from tests import images
-from tests.bot_process import BotProcess
-from tests.fake_telegram import FakeTelegram
 
 log = logging.getLogger(__name__)
 FIELDS = ("VmRSS", "RssAnon", "RssFile", "VmHWM")

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.bench.fake_telegram import FakeTelegram
 from tests import images
-from tests.fake_telegram import FakeTelegram
 
 pytestmark = pytest.mark.docker
 
