@@ -14,6 +14,7 @@ from bot.bench.bot_process import BotProcess
 from bot.bench.fake_telegram import FakeTelegram
 from bot.storage.database import make_engine, make_sessions, upgrade
 from tests.fake_translate import FakeTranslate
+from tests.postgres import PostgresServer, binaries, postgres_server
 
 StartBot = Callable[..., BotProcess]
 
@@ -26,12 +27,32 @@ def tiny_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_random_bundle(tmp_path_factory.mktemp("tiny-bundle"))
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the whole test session (skips without Debian's package)."""
+    bindir = binaries()
+    if bindir is None:
+        pytest.skip("PostgreSQL's binaries are absent (Debian's postgresql package)")
+    with postgres_server(bindir) as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: a real SQLite file, or a fresh database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db' / 'bot.sqlite3'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()
+
+
 @pytest.fixture
-def db_engine(tmp_path: Path) -> Engine:
-    """A real SQLite file with every migration applied."""
-    url = f"sqlite:///{tmp_path / 'db' / 'bot.sqlite3'}"
-    upgrade(url)
-    return make_engine(url)
+def db_engine(database_url: str) -> Iterator[Engine]:
+    """A real database, SQLite and PostgreSQL in turn, with every migration applied."""
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

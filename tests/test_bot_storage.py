@@ -1,15 +1,17 @@
-"""The database: migrations match the models, SQLite runs in WAL mode, and the job queries."""
+"""The database, on SQLite and on PostgreSQL: migrations match the models and go both ways,
+SQLite runs in WAL mode, and the job queries."""
 
 from datetime import timedelta
 
 import numpy as np
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage import chats, jobs, translations
-from bot.storage.database import upgrade
+from bot.storage.database import alembic_config, make_engine, upgrade
 from bot.storage.models import Base, Job, JobStatus, User, utcnow
 from tests.helpers import add_job
 
@@ -18,9 +20,25 @@ def test_migrations_match_models_and_wal(db_engine: Engine) -> None:
     with db_engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         assert differences == []
-        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
-    upgrade(str(db_engine.url))  # a second upgrade is a no-op
+        if db_engine.dialect.name == "sqlite":
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    upgrade(db_engine.url.render_as_string(hide_password=False))  # a second upgrade: a no-op
+
+
+def test_migrations_downgrade_to_nothing_and_upgrade_again(database_url: str) -> None:
+    config = alembic_config(database_url)
+    command.upgrade(config, "head")
+    command.downgrade(config, "base")
+    engine = make_engine(database_url)
+    try:
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection)
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
 
 
 def test_same_message_is_one_job(sessions: sessionmaker[Session]) -> None:
