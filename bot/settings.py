@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     libretranslate_url: str = "https://libretranslate.com/"
     libretranslate_api_key: str | None = None
 
+    # answered photos (captions, attention maps) and cached translations are kept this long
+    history_days: float = Field(default=90.0, gt=0)
+    history_prune_every_s: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)
+
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
     inline_page_size: int = Field(default=20, ge=1, le=50)  # results per inline-mode page
 

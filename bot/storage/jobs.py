@@ -276,3 +276,11 @@ def pending_grounding(
         select(Job.id, Job.tags, Job.doubt).where(Job.id.in_(job_ids), Job.status.in_(PENDING))
     )
     return {job_id: ([label for label, _ in tags or []], doubt) for job_id, tags, doubt in rows}
+
+
+def prune(session: Session, before: datetime) -> int:
+    """Delete the jobs answered (or given up) before `before`, with their captions and attention
+    maps; a job still waiting for its reply is kept however old. Returns how many."""
+    ended = func.coalesce(Job.finished_at, Job.received_at)
+    query = delete(Job).where(Job.status.in_([JobStatus.DONE, JobStatus.FAILED]), ended < before)
+    return int(session.execute(query).rowcount)  # type: ignore[attr-defined]

@@ -1,6 +1,7 @@
 """The translation cache: a caption is sent to a translation service once."""
 
 from collections.abc import Collection
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -35,3 +36,9 @@ def forget_texts(session: Session, texts: Collection[str]) -> None:
     to forget them)."""
     if texts:
         session.execute(delete(Translation).where(Translation.text.in_(list(texts))))
+
+
+def prune(session: Session, before: datetime) -> int:
+    """Delete the translations cached before `before`. Returns how many."""
+    result = session.execute(delete(Translation).where(Translation.created_at < before))
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,54 @@
+"""How long the bot keeps what it was sent: answered jobs (captions, attention maps) and cached
+translations older than HISTORY_DAYS are deleted, checked every HISTORY_PRUNE_EVERY_S."""
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.storage import jobs, translations
+from bot.storage.models import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def prune_history(sessions: sessionmaker[Session], days: float) -> tuple[int, int]:
+    """Delete what is older than `days`; returns (jobs, translations) deleted."""
+    before = utcnow() - timedelta(days=days)
+    with sessions.begin() as session:
+        return jobs.prune(session, before), translations.prune(session, before)
+
+
+class HistoryPruner:
+    """Prunes at start and then every `every_s` seconds, in a thread, until stopped."""
+
+    def __init__(self, sessions: sessionmaker[Session], days: float, every_s: float) -> None:
+        self.sessions, self.days, self.every_s = sessions, days, every_s
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="history-pruner")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                deleted = await asyncio.to_thread(prune_history, self.sessions, self.days)
+            except Exception:
+                log.exception("could not prune the history")  # tried again next time
+            else:
+                if any(deleted):
+                    log.info(
+                        "history: %d jobs and %d translations older than %g days deleted",
+                        *deleted,
+                        self.days,
+                    )
+            await asyncio.sleep(self.every_s)
