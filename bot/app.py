@@ -34,7 +34,9 @@ from bot.handlers import (
     private,
 )
 from bot.images import enable_heic
+from bot.metrics import Metrics
 from bot.queue import CaptionQueue
+from bot.retention import HistoryPruner
 from bot.send_budget import SendBudget
 from bot.services import CONTEXT_TYPES, Services
 from bot.settings import Settings, load_settings
@@ -114,12 +116,19 @@ async def on_start(application: Application) -> None:
         await application.bot.set_my_commands(commands.command_list("ru"), language_code="ru")
     except TelegramError as exc:
         log.warning("could not register the command list: %s", exc)
-    application.bot_data.services.worker.start()
+    services = application.bot_data.services
+    if services.settings.metrics_port is not None:
+        services.metrics.serve(services.settings.metrics_port, services.settings.metrics_address)
+    services.history.start()
+    services.worker.start()
 
 
 async def on_stop(application: Application) -> None:
     """Updates have stopped: let the worker finish or persist what is in flight."""
-    await application.bot_data.services.worker.stop()
+    services = application.bot_data.services
+    await services.worker.stop()
+    await services.history.stop()
+    services.metrics.stop()
 
 
 def build_application(
@@ -151,12 +160,14 @@ def build_application(
     )
     translator = Translator(settings, sessions)
     typing = TypingIndicator(application.bot)
+    metrics = Metrics(sessions)
     worker = CaptionWorker(
-        application.bot, queue, sessions, captioner, translator, typing, settings
+        application.bot, queue, sessions, captioner, translator, typing, settings, metrics
     )
     updates = UpdateBudget(settings.updates_per_minute)
+    history = HistoryPruner(sessions, settings.history_days, settings.history_prune_every_s)
     application.bot_data.services = Services(
-        settings, sessions, queue, translator, typing, worker, updates
+        settings, sessions, queue, translator, typing, worker, updates, metrics, history
     )
     add_handlers(application)
     return application

@@ -46,6 +46,7 @@ class Metrics:
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.registry = CollectorRegistry()
+        self._server: Any = None  # the HTTP server, while serving
         self.registry.register(JobGauges(sessions))
         self.photos_captioned = Counter(
             "captionbot_photos_captioned", "Photos captioned", registry=self.registry
@@ -68,8 +69,15 @@ class Metrics:
             registry=self.registry,
         )
 
-    def serve(self, port: int, address: str = "0.0.0.0") -> Any:
-        """Serve /metrics on a thread of its own; returns the server (`.shutdown()` stops it)."""
-        server, _thread = start_http_server(port, address, registry=self.registry)
+    def serve(self, port: int, address: str = "0.0.0.0") -> int:
+        """Serve /metrics on a thread of its own until `stop`; returns the port (0: any free)."""
+        self._server, _thread = start_http_server(port, address, registry=self.registry)
+        port = int(self._server.server_port)
         log.info("metrics on http://%s:%d/metrics", address, port)
-        return server
+        return port
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None

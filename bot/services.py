@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
+from bot.metrics import Metrics
 from bot.queue import CaptionQueue
+from bot.retention import HistoryPruner
 from bot.settings import Settings
 from bot.storage import chats
 from bot.translation import Translator
@@ -29,6 +31,8 @@ class Services:
     typing: TypingIndicator
     worker: CaptionWorker
     updates: UpdateBudget  # the flood gate's count of each user's other updates
+    metrics: Metrics
+    history: HistoryPruner
 
     def chat_language(self, chat_id: int) -> str | None:
         with self.sessions() as session:

@@ -31,6 +31,7 @@ from bot import retry
 from bot.caption_format import album_reply, caption_reply, grounding_notes
 from bot.caption_keyboard import caption_keyboard
 from bot.language_policy import caption_mode, ui_language
+from bot.metrics import Metrics
 from bot.queue import CaptionQueue, Ticket
 from bot.send_budget import captions_first
 from bot.settings import Settings
@@ -58,8 +59,10 @@ class CaptionWorker:
         translator: Translator,
         typing: TypingIndicator,
         settings: Settings,
+        metrics: Metrics,
     ) -> None:
         self.bot = bot
+        self.metrics = metrics
         self.typing = typing
         self.queue = queue
         self.sessions = sessions
@@ -312,6 +315,7 @@ class CaptionWorker:
                     doubt=result.doubt,
                 )
             if kept:
+                self.metrics.photos_captioned.inc()
                 self._deliver_later(ticket, result.caption)
 
     async def _caption(self, images: list[Image.Image]) -> list[CaptionResult | None]:
@@ -404,6 +408,7 @@ class CaptionWorker:
                     )
             except (BadRequest, Forbidden) as exc:
                 log.warning("job %d: reply refused by Telegram: %s", first.id, exc.message)
+                self.metrics.telegram_errors.labels(outcome="refused").inc()
                 for ticket, _ in parts:
                     self._fail(ticket, f"sendMessage: {exc.message}")
                 return
@@ -417,10 +422,14 @@ class CaptionWorker:
                         # forgotten while the reply was on its way: so is its translation
                         translations.forget_texts(session, [caption])
                         continue
+                    self.metrics.reply_latency.observe(
+                        (utcnow() - ticket.received_at).total_seconds()
+                    )
                     if russian is not None:
                         jobs.save_translation(session, ticket.id, russian)
                     elif mode != CaptionMode.EN:
                         jobs.note_translation_failure(session, ticket.id)
+                        self.metrics.translation_failures.inc()
             log.info(
                 "job(s) %s answered in chat %d",
                 ", ".join(str(i) for i in sorted(ids)),
@@ -467,9 +476,11 @@ class CaptionWorker:
         give up only once the answer would come too late (REPLY_RETRY_HOURS)."""
         if self._expired(ticket):
             log.error("job %d: giving up, no answer within REPLY_RETRY_HOURS: %s", ticket.id, exc)
+            self.metrics.telegram_errors.labels(outcome="given_up").inc()
             self._background(self._apologise(ticket, "caption_failed", str(exc)))
             return
         seconds = retry.delay_for(exc, ticket.attempts, self.settings.retry_backoff_max_s)
+        self.metrics.telegram_errors.labels(outcome="retried").inc()
         log.warning(
             "job %d: %s (try %d); retrying in %.1f s",
             ticket.id,

@@ -1,6 +1,5 @@
 """Prometheus metrics: job gauges read from the database, counters, served over real HTTP."""
 
-import socket
 import urllib.request
 
 from sqlalchemy import update
@@ -9,12 +8,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.metrics import Metrics
 from bot.storage.models import Job, JobStatus
 from tests.helpers import add_job
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_metrics_show_the_queue_and_what_the_process_did(
@@ -28,13 +21,13 @@ def test_metrics_show_the_queue_and_what_the_process_did(
     metrics.reply_latency.observe(0.3)
     metrics.telegram_errors.labels(outcome="retried").inc(2)
     metrics.translation_failures.inc()
-    server = metrics.serve(free_port(), "127.0.0.1")
+    port = metrics.serve(0, "127.0.0.1")
     try:
-        url = f"http://127.0.0.1:{server.server_port}/metrics"
+        url = f"http://127.0.0.1:{port}/metrics"
         with urllib.request.urlopen(url, timeout=10) as response:
             body = response.read().decode()
     finally:
-        server.shutdown()
+        metrics.stop()
     assert 'captionbot_jobs{status="queued"} 2.0' in body
     assert 'captionbot_jobs{status="done"} 1.0' in body
     assert "captionbot_queue_depth 2.0" in body

@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.history import HistoryPruner, prune_history
+from bot.retention import HistoryPruner, prune_history
 from bot.storage import jobs, translations
 from bot.storage.models import Job, JobStatus, Translation, utcnow
 from tests.helpers import add_job
