@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ENCODER_WEIGHTS := model_weights/resnet50_imagenet.safetensors
 
-.PHONY: run test setup lint train translations docker docker-base docker-test
+.PHONY: run test test-postgres setup lint train translations docker docker-base docker-test
 
 # A virtual environment with the project and its dev tools, rebuilt when pyproject.toml changes.
 $(BIN)/.installed: pyproject.toml
@@ -46,6 +46,11 @@ lint: setup
 
 test: lint
 	$(BIN)/pytest
+
+# The end-to-end tests again, every bot on a real PostgreSQL server (Debian's package; they skip
+# without it).
+test-postgres: setup
+	TEST_DATABASE=postgresql $(BIN)/pytest tests/e2e
 
 # Rebuild the shipped model from ../shared/flickr8k (about two hours on 2 CPU cores).
 train: setup

@@ -3,6 +3,7 @@ database, the real bot."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -35,6 +36,15 @@ def postgres() -> Iterator[PostgresServer]:
         pytest.skip("PostgreSQL's binaries are absent (Debian's postgresql package)")
     with postgres_server(bindir) as server:
         yield server
+
+
+def bot_database(request: pytest.FixtureRequest) -> str | None:
+    """The database a bot of the end-to-end tests runs on: its own SQLite file, or with
+    TEST_DATABASE=postgresql (`make test-postgres`) a fresh database on the PostgreSQL server."""
+    if os.environ.get("TEST_DATABASE", "sqlite") != "postgresql":
+        return None
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -74,6 +84,7 @@ def fake_translate() -> Iterator[FakeTranslate]:
 
 @pytest.fixture
 def bot_process(
+    request: pytest.FixtureRequest,
     tmp_path: Path,
     fake_telegram: FakeTelegram,
     fake_translate: FakeTranslate,
@@ -91,7 +102,14 @@ def bot_process(
     def start(*, wait: bool = True, bundle: Path | None = None, **env: str) -> BotProcess:
         workdir = tmp_path / f"bot{len(started) + 1}"
         workdir.mkdir()
-        bot = BotProcess(workdir, fake_telegram, fake_translate, bundle or tiny_bundle, env)
+        bot = BotProcess(
+            workdir,
+            fake_telegram,
+            fake_translate,
+            bundle or tiny_bundle,
+            env,
+            bot_database(request),
+        )
         started.append(bot)
         return bot.start(wait=wait)
 

@@ -53,17 +53,19 @@ class BotProcess:
         translate: TranslationServer | None,
         bundle: Path,
         extra_env: dict[str, str] | None = None,
+        database_url: str | None = None,
     ) -> None:
         self.workdir = workdir
         self.telegram = telegram
-        self.database = workdir / "bot.sqlite3"
+        # a SQLite file of its own unless given a database (PostgreSQL's, say)
+        self.database = database_url or f"sqlite:///{workdir / 'bot.sqlite3'}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUBBED_PREFIXES)}
         env.update(
             {
                 "TELEGRAM_BOT_TOKEN": telegram.token,
                 "TELEGRAM_BASE_URL": telegram.base_url,
                 "TELEGRAM_BASE_FILE_URL": telegram.base_file_url,
-                "DATABASE_URL": f"sqlite:///{self.database}",
+                "DATABASE_URL": self.database,
                 "MODEL_PATH": str(bundle),
                 "OMP_NUM_THREADS": "1",
                 "MKL_NUM_THREADS": "1",

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, inspect, text
 
 from bot.bench.bot_process import BotProcess
 from bot.bench.fake_telegram import Call, FakeTelegram, FakeUser
+from tests.conftest import bot_database
 from tests.fake_translate import FakeTranslate
 
 WAIT = 90.0  # seconds: generous, the machine is busy; no test waits this long when it passes
@@ -69,19 +70,37 @@ def wait_until(condition: Callable[[], bool], what: str, *, timeout: float = WAI
         time.sleep(0.1)
 
 
-def rows_about_user(database: Path, user_id: int) -> int:
+def query(database: str, sql: str, **params: object) -> list[tuple[object, ...]]:
+    """Rows of `sql` on the bot's database (a URL: SQLite or PostgreSQL)."""
+    engine = create_engine(database)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql), params)]
+    finally:
+        engine.dispose()
+
+
+def tables_with(database: str, column: str | None = None) -> list[str]:
+    """The bot's tables (those with `column`, if given)."""
+    engine = create_engine(database)
+    try:
+        found = inspect(engine)
+        return [
+            table
+            for table in found.get_table_names()
+            if column is None or column in {c["name"] for c in found.get_columns(table)}
+        ]
+    finally:
+        engine.dispose()
+
+
+def rows_about_user(database: str, user_id: int) -> int:
     """Rows in any table of the bot's database that belong to `user_id` (a `user_id` column)."""
-    with sqlite3.connect(database) as db:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        total = 0
-        for table in tables:
-            columns = [r[1] for r in db.execute(f'PRAGMA table_info("{table}")')]
-            if "user_id" in columns:
-                (count,) = db.execute(
-                    f'SELECT COUNT(*) FROM "{table}" WHERE user_id = ?', (user_id,)
-                ).fetchone()
-                total += count
-        return int(total)
+    total = 0
+    for table in tables_with(database, "user_id"):
+        (count,) = query(database, f'SELECT COUNT(*) FROM "{table}" WHERE user_id = :u', u=user_id)
+        total += int(str(count[0]))
+    return total
 
 
 @pytest.fixture(scope="session")
@@ -90,9 +109,13 @@ def vocab(tiny_bundle: Path) -> frozenset[str]:
 
 
 @pytest.fixture(scope="session")
-def shared_bot(tmp_path_factory: pytest.TempPathFactory, tiny_bundle: Path) -> Iterator[Shared]:
+def shared_bot(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, tiny_bundle: Path
+) -> Iterator[Shared]:
     with FakeTelegram() as telegram, FakeTranslate() as translate:
-        bot = BotProcess(tmp_path_factory.mktemp("shared-bot"), telegram, translate, tiny_bundle)
+        workdir = tmp_path_factory.mktemp("shared-bot")
+        database = bot_database(request)
+        bot = BotProcess(workdir, telegram, translate, tiny_bundle, None, database)
         try:
             bot.start()
             yield Shared(telegram, translate, bot)

@@ -3,15 +3,13 @@ and one answer per photo however many people ask."""
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.bench.fake_telegram import Call, FakeGroup, FakeTelegram, FakeUser
 from tests import images
-from tests.e2e.conftest import WAIT, Shared, has_cyrillic, is_caption
+from tests.e2e.conftest import WAIT, Shared, has_cyrillic, is_caption, query
 
 pytestmark = pytest.mark.e2e
 
@@ -158,15 +156,16 @@ def test_group_lang_is_the_groups_and_only_admins_change_it(live: Shared) -> Non
     assert current is not None and "edit_date" not in current  # the member's press changed nothing
 
 
-def job_of(database: Path, message: dict[str, Any]) -> tuple[int, str]:
+def job_of(database: str, message: dict[str, Any]) -> tuple[int, str]:
     """The bot's job for a photo message: its id and caption."""
-    with sqlite3.connect(database) as db:
-        row = db.execute(
-            "SELECT id, caption FROM jobs WHERE chat_id = ? AND message_id = ?",
-            (message["chat"]["id"], message["message_id"]),
-        ).fetchone()
-    assert row is not None, f"no job for message {message['message_id']}"
-    return int(row[0]), str(row[1])
+    rows = query(
+        database,
+        "SELECT id, caption FROM jobs WHERE chat_id = :chat AND message_id = :message",
+        chat=message["chat"]["id"],
+        message=message["message_id"],
+    )
+    assert rows, f"no job for message {message['message_id']}"
+    return int(str(rows[0][0])), str(rows[0][1])
 
 
 def album_reply(tg: FakeTelegram, album: list[dict[str, Any]]) -> Call:

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import json
 import socket
-import sqlite3
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -18,20 +16,18 @@ from bot.bench.bot_process import STARTUP_TIMEOUT
 from bot.bench.fake_telegram import Call, FakeTelegram
 from tests import images
 from tests.conftest import StartBot
-from tests.e2e.conftest import WAIT, is_caption, wait_until
+from tests.e2e.conftest import WAIT, is_caption, query, tables_with, wait_until
 
 pytestmark = pytest.mark.e2e
 
 
-def mentions(database: Path, user_id: int, texts: list[str]) -> list[str]:
+def mentions(database: str, user_id: int, texts: list[str]) -> list[str]:
     """Every row of every table that holds the user's id in any column, or one of `texts`."""
     found = []
-    with sqlite3.connect(database) as db:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        for table in tables:
-            for row in db.execute(f'SELECT * FROM "{table}"'):
-                if user_id in row or any(value in texts for value in row if isinstance(value, str)):
-                    found.append(f"{table}: {row!r}"[:300])
+    for table in tables_with(database):
+        for row in query(database, f'SELECT * FROM "{table}"'):
+            if user_id in row or any(value in texts for value in row if isinstance(value, str)):
+                found.append(f"{table}: {row!r}"[:300])
     return found
 
 
@@ -155,6 +151,5 @@ def test_in_a_group_buttons_and_forget_are_for_their_owner_and_caption_uses_the_
     assert answer.params.get("text") == "These buttons are for someone else."
     wait_until(lambda: bot.running, "the bot to keep running")
     assert bot.stop() == 0
-    with sqlite3.connect(bot.database) as db:
-        (kept,) = db.execute("SELECT COUNT(*) FROM jobs WHERE user_id = ?", (asker.id,)).fetchone()
-    assert kept == 2
+    kept = query(bot.database, "SELECT COUNT(*) FROM jobs WHERE user_id = :u", u=asker.id)
+    assert kept == [(2,)]
