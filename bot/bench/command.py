@@ -23,7 +23,7 @@ import onnxruntime
 import torch
 from PIL import Image
 
-from bot.bench.model import Decoding, EngineFigures, measure
+from bot.bench.model import Decoding, EngineFigures, Latency, grounding_cost, measure
 from bot.bench.service import (
     FloodFigures,
     NoServiceSupport,
@@ -228,6 +228,10 @@ def model_and_service(
     log.info("timing %s, taking turns", ", ".join(engines))
     figures = measure(loaded, pixels, batch_sizes, decoding)
     print(model_report(figures, batch_sizes))
+    if decoding.grounding is not None:
+        grounded, plain = grounding_cost(loaded[-1], pixels, decoding)
+        photo_ms = figures[-1].latency["total"].median_ms
+        print(grounding_report(loaded[-1].name, grounded, plain, photo_ms))
 
     services: list[ServiceFigures] = []
     if not args.no_service:
@@ -288,6 +292,18 @@ def describe_machine(threads: int) -> str:
         f"machine: {cpu_model()}, {os.cpu_count()} cores; load average {load} at start\n"
         f"threads: torch {torch.get_num_threads()}, ONNX Runtime intra-op {threads}, inter-op 1; "
         f"torch {torch.__version__}, onnxruntime {onnxruntime.__version__}"
+    )
+
+
+def grounding_report(engine: str, grounded: Latency, plain: Latency, photo_ms: float) -> str:
+    """Grounding's cost: in beam search, and as a share of one photo's whole time."""
+    extra = grounded.median_ms - plain.median_ms
+    share = 100 * extra / (photo_ms - extra) if photo_ms > extra else 0.0
+    return (
+        f"== grounding's cost: beam search for one photo, {engine} (ms, median / p95) ==\n"
+        f"grounded {grounded.median_ms:.1f} / {grounded.p95_ms:.1f}, "
+        f"plain {plain.median_ms:.1f} / {plain.p95_ms:.1f}: {extra:+.1f} ms, "
+        f"{share:+.1f} % of one photo's time without it\n"
     )
 
 

@@ -126,3 +126,28 @@ def measure(
             )
         )
     return figures
+
+
+@torch.inference_mode()
+def grounding_cost(
+    engine: Engine, photos: torch.Tensor, decoding: Decoding
+) -> tuple[Latency, Latency]:
+    """One photo's beam search, grounded (as the bot decodes) and plain in turn on the same
+    features: their latencies (grounded, plain). Which goes first alternates: the first after the
+    encoder finds the decoder's weights out of the CPU's caches."""
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for i in range(len(photos)):
+        feats = engine.encode(photos[i : i + 1])
+        for grounded in (True, False) if i % 2 else (False, True):
+            began = time.perf_counter()
+            grounded_beam_search(
+                engine.decoder,
+                feats,
+                decoding.beam_size,
+                decoding.max_length,
+                decoding.length_penalty,
+                decoding.grounding if grounded else None,
+            )
+            if i:  # the first photo warms both up
+                times[grounded].append(time.perf_counter() - began)
+    return latency(times[True] or [0.0]), latency(times[False] or [0.0])
