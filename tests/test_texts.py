@@ -1,5 +1,6 @@
-"""The bot's texts: the gettext catalogues hold every text of the code, translated, compiled as
-committed, with the same placeholders, and Russian numbers take their three plural forms."""
+"""The bot's texts and the web page's: the gettext catalogues hold every text of the code,
+translated, compiled as committed, with the same placeholders, and Russian numbers take their three
+plural forms."""
 
 import io
 import re
@@ -15,6 +16,8 @@ from babel.messages.pofile import read_po
 from bot.handlers.admin import stats_text
 from bot.storage.stats import Figures
 from bot.texts import DOMAIN, LOCALE_DIR, TEXTS, Plural, megabytes, t
+from bot.web.texts import TEXTS as WEB_TEXTS
+from bot.web.texts import text
 
 KEYWORDS = {"N_": None, "Plural": (1, 2)}  # as `make translations` extracts them
 CATALOGUE = LOCALE_DIR / "ru" / "LC_MESSAGES" / f"{DOMAIN}.po"
@@ -34,12 +37,14 @@ def placeholders(text: str) -> set[str]:
 
 
 def test_the_catalogue_holds_exactly_the_texts_of_the_code() -> None:
-    source = Path(__file__).parents[1] / "bot" / "texts.py"
+    """The bot's texts and the web page's, each marked for extraction."""
+    bot = Path(__file__).parents[1] / "bot"
     extracted = {
         message if isinstance(message, str) else message[0]
+        for source in (bot / "texts.py", bot / "web" / "texts.py")
         for _, message, _, _ in extract_from_file("python", source, keywords=KEYWORDS)
     }
-    assert extracted == {msgid(text) for text in TEXTS.values()}
+    assert extracted == {msgid(text) for text in TEXTS.values()} | set(WEB_TEXTS.values())
     in_catalogue = {
         message.id if isinstance(message.id, str) else message.id[0]
         for message in catalogue()
@@ -128,3 +133,9 @@ def test_stats_speak_russian() -> None:
     russian = stats_text(figures, "ru")
     assert "Статистика бота" in russian and "Очередь: 3" in russian
     assert "median" not in russian and "1.50 с" in russian and "н/д" in russian
+
+
+def test_the_web_page_speaks_russian_from_the_catalogue() -> None:
+    assert text("en", "title") == "What is in this photo?"
+    assert text("ru", "title") == "Что на этой фотографии?"
+    assert text("ru", "upload_label", limit="20 МБ").endswith("до 20 МБ")
