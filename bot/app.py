@@ -1,9 +1,17 @@
-"""`captionbot run`: the python-telegram-bot Application, its handlers (all wired here), start-up
-and shutdown."""
+"""`captionbot run` and `captionbot worker`: the python-telegram-bot Application, its handlers (all
+wired here), start-up and shutdown.
+
+Three roles share the jobs table: `run` takes updates and captions (all in one, the default);
+`run --no-worker` takes updates only (polling or webhook: it admits photos, answers commands and
+buttons); `worker` takes no updates and captions jobs and sends their replies. Any number of
+workers and webhook fronts can share one PostgreSQL database.
+"""
 
 import argparse
+import asyncio
 import logging
 import secrets
+import signal
 from urllib.parse import urlparse
 
 from telegram import Update
@@ -36,10 +44,12 @@ from bot.handlers import (
 from bot.images import enable_heic
 from bot.metrics import Metrics
 from bot.queue import CaptionQueue
+from bot.reply_stage import IDLE_POLL_S
 from bot.retention import HistoryPruner
 from bot.send_budget import SendBudget
 from bot.services import CONTEXT_TYPES, Services
 from bot.settings import Settings, load_settings
+from bot.storage import wakeups
 from bot.storage.database import make_engine, make_sessions, upgrade_or_log
 from bot.translation import Translator
 from bot.typing_indicator import TypingIndicator
@@ -116,28 +126,37 @@ async def on_start(application: Application) -> None:
         await application.bot.set_my_commands(commands.command_list("ru"), language_code="ru")
     except TelegramError as exc:
         log.warning("could not register the command list: %s", exc)
-    services = application.bot_data.services
+    start_services(application.bot_data.services)
+
+
+def start_services(services: Services) -> None:
+    """Metrics, history pruning and the worker (if this process has one)."""
     if services.settings.metrics_port is not None:
         services.metrics.serve(services.settings.metrics_port, services.settings.metrics_address)
     services.history.start()
-    services.worker.start()
+    if services.worker is not None:
+        services.worker.start()
 
 
 async def on_stop(application: Application) -> None:
-    """Updates have stopped: let the worker finish or persist what is in flight."""
+    """Updates have stopped: let the worker finish or hand back what is in flight."""
     services = application.bot_data.services
-    await services.worker.stop()
+    if services.worker is not None:
+        await services.worker.stop()
     await services.history.stop()
     services.metrics.stop()
 
 
 def build_application(
     settings: Settings,
-    captioner: Captioner,
+    captioner: Captioner | None,
     requests: tuple[BaseRequest, BaseRequest] | None = None,
+    *,
+    webhook: bool = False,
 ) -> Application:
-    """The bot, wired; `requests` (for its calls, and for getUpdates) stand in for HTTP to
-    Telegram (the in-process tests)."""
+    """The bot, wired; without a `captioner` it has no worker (`run --no-worker`). With
+    `webhook`, each update is answered once however many replicas get it. `requests` (for its
+    calls, and for getUpdates) stand in for HTTP to Telegram (the in-process tests)."""
     if not settings.telegram_bot_token:
         raise ValueError(NO_TOKEN)
     sessions = make_sessions(make_engine(settings.database_url))
@@ -149,7 +168,12 @@ def build_application(
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
         .concurrent_updates(True)
-        .rate_limiter(SendBudget(per_group_minute=settings.group_messages_per_minute))
+        .rate_limiter(
+            SendBudget(
+                per_second=settings.send_per_second,
+                per_group_minute=settings.group_messages_per_minute,
+            )
+        )
         .post_init(on_start)
         .post_stop(on_stop)
         .context_types(CONTEXT_TYPES)
@@ -161,19 +185,29 @@ def build_application(
     translator = Translator(settings, sessions)
     typing = TypingIndicator(application.bot)
     metrics = Metrics(sessions)
-    worker = CaptionWorker(
-        application.bot, queue, sessions, captioner, translator, typing, settings, metrics
+    worker = (
+        None
+        if captioner is None
+        else CaptionWorker(
+            application.bot, queue, sessions, captioner, translator, typing, settings, metrics
+        )
     )
     updates = UpdateBudget(settings.updates_per_minute)
     history = HistoryPruner(sessions, settings.history_days, settings.history_prune_every_s)
     application.bot_data.services = Services(
-        settings, sessions, queue, translator, typing, worker, updates, metrics, history
+        settings, sessions, queue, translator, typing, worker, updates, metrics, history, webhook
     )
     add_handlers(application)
     return application
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="take updates only, and leave captioning to `captionbot worker` processes sharing "
+        "the database (PostgreSQL)",
+    )
     parser.add_argument(
         "--webhook",
         metavar="URL",
@@ -182,26 +216,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    """`captionbot run`: check the settings, migrate the database, load the model, serve."""
+def prepare(with_model: bool) -> tuple[Settings, Captioner | None] | None:
+    """Check the settings, migrate the database and load the model (`with_model`); None after
+    logging what is wrong."""
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it would log every request, token too
     settings = load_settings()
     if settings is None:
-        return 2
+        return None
     if not settings.telegram_bot_token:
         log.error("%s", NO_TOKEN)
-        return 2
+        return None
     if not upgrade_or_log(settings.database_url):
-        return 2
+        return None
+    if not with_model:
+        return settings, None
     enable_heic()
     try:
-        captioner = Captioner.from_pretrained(settings.model_path, settings.engine)
+        return settings, Captioner.from_pretrained(settings.model_path, settings.engine)
     except Exception as exc:
         log.error("MODEL_PATH=%s: cannot load the caption model: %s", settings.model_path, exc)
+        return None
+
+
+def run(args: argparse.Namespace) -> int:
+    """`captionbot run`: check the settings, migrate the database, load the model, serve."""
+    prepared = prepare(with_model=not args.no_worker)
+    if prepared is None:
         return 2
-    application = build_application(settings, captioner)
+    settings, captioner = prepared
+    if captioner is None and not wakeups.is_postgresql(settings.database_url):
+        log.warning(
+            "--no-worker on SQLite: workers on this machine poll the file (every %g s when "
+            "idle); several machines need PostgreSQL",
+            IDLE_POLL_S,
+        )
+    webhook_url = args.webhook or settings.webhook_url
+    application = build_application(settings, captioner, webhook=bool(webhook_url))
     try:
-        serve(application, settings, args.webhook or settings.webhook_url)
+        serve(application, settings, webhook_url)
     except InvalidToken as exc:
         log.error(
             "TELEGRAM_BOT_TOKEN was refused by %s; check it with @BotFather (%s)",
@@ -215,6 +267,43 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     return 0
+
+
+def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
+    """`captionbot worker` has no options: its settings are the bot's."""
+
+
+def run_worker(_args: argparse.Namespace) -> int:
+    """`captionbot worker`: caption jobs and send their replies, taking no updates, until
+    SIGINT/SIGTERM."""
+    prepared = prepare(with_model=True)
+    if prepared is None:
+        return 2
+    settings, captioner = prepared
+    application = build_application(settings, captioner)
+    try:
+        asyncio.run(serve_worker(application))
+    except InvalidToken as exc:
+        log.error("TELEGRAM_BOT_TOKEN was refused (%s)", type(exc).__name__)
+        return 2
+    except NetworkError as exc:
+        log.error("cannot reach the Bot API at %s: %s", settings.telegram_base_url, exc)
+        return 2
+    return 0
+
+
+async def serve_worker(application: Application) -> None:
+    """The Application without its updater: initialised (the bot, its send budget), the worker
+    started, until a signal asks it to stop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with application:
+        start_services(application.bot_data.services)
+        await stop.wait()
+        log.info("stopping the worker")
+        await on_stop(application)
 
 
 def serve(application: Application, settings: Settings, webhook_url: str | None) -> None:

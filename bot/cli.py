@@ -39,6 +39,13 @@ SUBCOMMANDS = [
     ),
     Subcommand("run", "bot.app", "start the Telegram bot (settings from the environment)"),
     Subcommand(
+        "worker",
+        "bot.app",
+        "caption queued photos and reply, taking no updates (beside `run --no-worker`)",
+        function="run_worker",
+        arguments="add_worker_arguments",
+    ),
+    Subcommand(
         "start", "bot.start", "start the bot if TELEGRAM_BOT_TOKEN is set, else the web page"
     ),
     Subcommand(

@@ -2,8 +2,10 @@
 fair batches.
 
 The database is the queue: a photo is accepted by writing its job row, so a crash loses nothing
-accepted; an asyncio event only wakes the worker up. All calls run on the event loop thread,
-so the checks and the insert of `submit` cannot interleave with another submit.
+accepted; an asyncio event only wakes the worker up (and on PostgreSQL, a NOTIFY the workers of
+other processes). All calls run on the event loop thread, so the checks and the insert of
+`submit` cannot interleave with another submit of this process. Workers claim jobs under a lease
+(bot/lease.py): any number of them, in any number of processes, share one queue.
 
 A refusal costs almost nothing: the user is told once per window (`notice_due`), and the rest
 of their photos in that window are dropped without a reply, only counted (`refused`). While a
@@ -20,7 +22,9 @@ from typing import Protocol, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.storage import albums, chats, jobs
+from bot.lease import Lease
+from bot.storage import albums, chats, jobs, wakeups
+from bot.storage.jobs import Step
 from bot.storage.models import Job, JobStatus, utcnow
 
 RATE_WINDOW = timedelta(minutes=1)
@@ -65,7 +69,7 @@ class Ticket:
     message_id: int
     file_id: str
     attempts: int
-    caption: str | None  # set when only the reply is left to send
+    caption: str | None  # set once captioned
     album: str | None  # media_group_id: answered together with the rest of its album
     received_at: datetime  # an answer is tried for until REPLY_RETRY_HOURS after this
 
@@ -78,7 +82,7 @@ class Ticket:
             job.message_id,
             job.file_id,
             job.attempts,
-            job.caption if job.status == JobStatus.CAPTIONED else None,
+            job.caption if job.status in (JobStatus.CAPTIONED, JobStatus.REPLYING) else None,
             job.media_group_id,
             job.received_at,
         )
@@ -190,6 +194,7 @@ class CaptionQueue:
             )
             if job is None:
                 return Outcome.DUPLICATE
+            wakeups.notify(session)  # workers in other processes
         self.wakeup.set()
         if request.media_group_id is not None:  # look again once the album has settled
             asyncio.get_running_loop().call_later(
@@ -218,19 +223,20 @@ class CaptionQueue:
     def take(
         self,
         limit: int,
-        exclude: frozenset[int] = frozenset(),
+        lease: Lease,
         in_hand: Mapping[int, int] | None = None,
         per_user: int | None = None,
         idle: bool = True,
     ) -> list[Ticket]:
-        """Claim up to `limit` ready jobs, fairly across users (ids in `exclude` are skipped:
-        their replies are being sent). With `per_user`, a user gets no more than that many,
-        less what the worker already has of theirs (`in_hand`, by user id). Unless the worker
-        is `idle`, a user with a backlog (several photos waiting) yields to the others: their
-        photos are taken only once they have waited BACKLOG_PATIENCE."""
+        """Claim up to `limit` jobs to caption, fairly across users, for the lease's worker. With
+        `per_user`, a user gets no more than that many, less what the worker already has of
+        theirs (`in_hand`, by user id). Unless the worker is `idle`, a user with a backlog
+        (several photos waiting) yields to the others: their photos are taken only once they
+        have waited BACKLOG_PATIENCE. Jobs that another worker claims at the same moment are
+        left to it (PostgreSQL's SKIP LOCKED)."""
         now = utcnow()
         with self.sessions.begin() as session:
-            candidates = [job for job in jobs.ready(session, now) if job.id not in exclude]
+            candidates = list(jobs.ready(session, now, Step.CAPTION))
             if not idle:
                 waiting = Counter(job.user_id for job in candidates)
                 patient = now - BACKLOG_PATIENCE
@@ -243,13 +249,49 @@ class CaptionQueue:
                 room = Counter({user: per_user - n for user, n in (in_hand or {}).items()})
                 candidates = [job for job in candidates if _has_room(room, job.user_id, per_user)]
             users = {job.user_id for job in candidates}
-            batch = fair_pick(candidates, limit, jobs.last_started(session, users))
-            jobs.start(session, batch)
-            return [Ticket.of(job) for job in batch]
+            picked = fair_pick(candidates, limit, jobs.last_started(session, users))
+            order = {job.id: n for n, job in enumerate(picked)}
+            claimed = jobs.claim(session, order, Step.CAPTION, lease.name, lease.until())
+            claimed.sort(key=lambda job: order[job.id])
+            return [Ticket.of(job) for job in claimed]
 
-    def next_retry(self) -> datetime | None:
+    def take_replies(self, lease: Lease, limit: int) -> list[list[Ticket]]:
+        """Claim up to `limit` replies to send, oldest first: each a list of the jobs it answers
+        (one photo, or every photo of an album, claimed all together)."""
+        with self.sessions.begin() as session:
+            candidates = jobs.ready(session, utcnow(), Step.REPLY)
+        replies: list[list[Ticket]] = []
+        seen_albums: set[tuple[int, str]] = set()
+        for job in candidates:
+            if len(replies) == limit:
+                break
+            if job.media_group_id is None:
+                ids = [job.id]
+            elif (job.chat_id, job.media_group_id) in seen_albums:
+                continue
+            else:
+                seen_albums.add((job.chat_id, job.media_group_id))
+                with self.sessions() as session:
+                    album = albums.members(session, job.chat_id, job.media_group_id)
+                    ids = [member.id for member in album]
+            reply = self.claim_reply(lease, ids)
+            if reply:
+                replies.append(reply)
+        return replies
+
+    def claim_reply(self, lease: Lease, job_ids: Sequence[int]) -> list[Ticket]:
+        """Claim these captioned jobs (one reply's) for the lease's worker, in their photos'
+        order; those already claimed by another worker are left out."""
+        with self.sessions.begin() as session:
+            claimed = jobs.claim(
+                session, job_ids, Step.REPLY, lease.name, lease.until(), skip_locked=False
+            )
+            claimed.sort(key=lambda job: job.message_id)
+            return [Ticket.of(job) for job in claimed]
+
+    def next_due(self, step: Step) -> datetime | None:
         with self.sessions() as session:
-            return jobs.next_retry(session)
+            return jobs.next_due(session, step)
 
     def requeue(self, job_ids: Sequence[int]) -> None:
         """Put jobs the worker took back in the queue (their batch failed)."""
@@ -258,6 +300,12 @@ class CaptionQueue:
         self.wakeup.set()
 
     def requeue_unfinished(self) -> int:
-        """At start-up: put the jobs the last process was working on back in the queue."""
+        """The all-in-one bot on SQLite, at start-up: put the jobs the last process was working
+        on back in the queue (on a shared database, leases do that)."""
         with self.sessions.begin() as session:
             return jobs.requeue_unfinished(session)
+
+    def release(self, lease: Lease) -> int:
+        """The worker stops: the jobs it holds go back in the queue for the others now."""
+        with self.sessions.begin() as session:
+            return jobs.release(session, lease.name)

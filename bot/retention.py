@@ -8,16 +8,20 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.storage import jobs, translations
+from bot.storage import jobs, seen_updates, translations
 from bot.storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
+SEEN_UPDATES_KEPT = timedelta(days=1)  # Telegram gives up redelivering an update sooner
+
 
 def prune_history(sessions: sessionmaker[Session], days: float) -> tuple[int, int]:
     """Delete what is older than `days`; returns (jobs, translations) deleted."""
-    before = utcnow() - timedelta(days=days)
+    now = utcnow()
+    before = now - timedelta(days=days)
     with sessions.begin() as session:
+        seen_updates.prune(session, now - SEEN_UPDATES_KEPT)
         return jobs.prune(session, before), translations.prune(session, before)
 
 

@@ -29,10 +29,11 @@ class Services:
     queue: CaptionQueue
     translator: Translator
     typing: TypingIndicator
-    worker: CaptionWorker
+    worker: CaptionWorker | None  # None: this process takes updates only (`run --no-worker`)
     updates: UpdateBudget  # the flood gate's count of each user's other updates
     metrics: Metrics
     history: HistoryPruner
+    deduplicate_updates: bool = False  # webhook replicas may each get an update: answer it once
 
     def chat_language(self, chat_id: int) -> str | None:
         with self.sessions() as session:

@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     libretranslate_url: str = "https://libretranslate.com/"
     libretranslate_api_key: str | None = None
 
+    # a worker's claim on a job holds this long unless renewed (every third of it, while the
+    # worker lives); a dead worker's jobs are taken over by another once it runs out
+    lease_s: float = Field(default=30.0, ge=1, le=3600)
+    worker_name: str | None = None  # how this worker's claims are marked; None: host:pid:random
+    # messages a second this process sends at most: Telegram allows a bot about 30 in all, so
+    # with N processes sending (workers), give each 30/N
+    send_per_second: float = Field(default=30.0, gt=0, le=30)
+
     # Prometheus metrics on this port at /metrics (None: not served); each process its own port
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
     metrics_address: str = "0.0.0.0"
@@ -104,7 +112,12 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "telegram_bot_token", "webhook_url", "webhook_secret", "user_queue_size", mode="before"
+        "telegram_bot_token",
+        "webhook_url",
+        "webhook_secret",
+        "user_queue_size",
+        "worker_name",
+        mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:

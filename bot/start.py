@@ -28,6 +28,6 @@ def run(args: argparse.Namespace) -> int:
     if settings.telegram_bot_token:
         from bot import app
 
-        return app.run(argparse.Namespace(webhook=None))
+        return app.run(argparse.Namespace(webhook=None, no_worker=False))
     log.warning(WEB_INSTEAD, web.address(args.host, args.port))
     return web.run(args)

@@ -1,11 +1,14 @@
 """Small builders shared by the unit tests: tiny random decoders, generated photos, job rows."""
 
+from datetime import timedelta
+
 import torch
 from PIL import Image, ImageDraw
 from sqlalchemy.orm import Session
 
 from bot.storage import chats, jobs
-from bot.storage.models import Job
+from bot.storage.jobs import Step
+from bot.storage.models import Job, utcnow
 from captioning.decoder import Decoder, DecoderConfig
 
 
@@ -62,3 +65,12 @@ def add_job(
     )
     assert job is not None
     return job
+
+
+WORKER = "test-worker"
+
+
+def claim(session: Session, job_id: int, step: Step = Step.CAPTION, worker: str = WORKER) -> bool:
+    """Claim the job for `step` as `worker` would (for 30 s); whether it was claimable."""
+    until = utcnow() + timedelta(seconds=30)
+    return bool(jobs.claim(session, [job_id], step, worker, until))

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage import albums, attention_maps, jobs, search, stats, translations
+from bot.storage.jobs import Step
 from bot.storage.models import Job, JobStatus, utcnow
-from tests.helpers import add_job
+from tests.helpers import WORKER, add_job, claim
 
 # the photos of these tests are posted in a group unless a test says otherwise
 add = partial(add_job, chat_id=-100)
@@ -23,9 +24,11 @@ def load(session: Session, job: Job) -> Job:
 
 
 def caption(session: Session, job: Job, text: str, *, done: bool = True) -> None:
+    claim(session, job.id)
     jobs.save_caption(
         session,
         job.id,
+        WORKER,
         caption=text,
         score=-1.0,
         words=text.split(),
@@ -37,8 +40,10 @@ def caption(session: Session, job: Job, text: str, *, done: bool = True) -> None
 
 
 def ready_ids(sessions: sessionmaker[Session], now_offset: timedelta = timedelta(0)) -> set[int]:
+    """Jobs a worker may claim, to caption or to reply."""
     with sessions() as session:
-        return {job.id for job in jobs.ready(session, utcnow() + now_offset)}
+        now = utcnow() + now_offset
+        return {job.id for step in Step for job in jobs.ready(session, now, step)}
 
 
 def test_an_album_waits_until_it_settles_and_is_all_captioned(

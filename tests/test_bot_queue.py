@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.lease import Lease
 from bot.queue import CaptionQueue, Outcome, PhotoRequest, fair_pick
 
 
@@ -54,26 +55,29 @@ def photo(user_id: int, message_id: int) -> PhotoRequest:
 
 async def test_submit_accepts_once_and_wakes(sessions: sessionmaker[Session]) -> None:
     queue = CaptionQueue(sessions, queue_size=10, rate_limit_per_minute=10)
+    lease = Lease(sessions, 30.0, "w1")
     assert queue.submit(photo(1, 1)) == Outcome.ACCEPTED
     assert queue.wakeup.is_set()
     assert queue.submit(photo(1, 1)) == Outcome.DUPLICATE
-    assert len(queue.take(100)) == 1
+    assert len(queue.take(100, lease)) == 1
 
 
 async def test_rate_limit_is_per_user(sessions: sessionmaker[Session]) -> None:
     queue = CaptionQueue(sessions, queue_size=100, rate_limit_per_minute=3)
+    lease = Lease(sessions, 30.0, "w1")
     outcomes = [queue.submit(photo(1, n)) for n in range(5)]
     assert outcomes == [Outcome.ACCEPTED] * 3 + [Outcome.RATE_LIMITED] * 2
     assert queue.submit(photo(2, 1)) == Outcome.ACCEPTED
-    assert len(queue.take(100)) == 4
+    assert len(queue.take(100, lease)) == 4
 
 
 async def test_full_queue_refuses_until_jobs_are_taken(sessions: sessionmaker[Session]) -> None:
     queue = CaptionQueue(sessions, queue_size=2, rate_limit_per_minute=100)
+    lease = Lease(sessions, 30.0, "w1")
     assert queue.submit(photo(1, 1)) == Outcome.ACCEPTED
     assert queue.submit(photo(2, 1)) == Outcome.ACCEPTED
     assert queue.submit(photo(3, 1)) == Outcome.QUEUE_FULL
-    queue.take(2)  # taken is still pending: the queue stays full until the jobs are answered
+    queue.take(2, lease)  # taken is still pending: the queue stays full until answered
     assert queue.submit(photo(3, 1)) == Outcome.QUEUE_FULL
 
 
@@ -81,46 +85,52 @@ async def test_take_is_fair_and_never_hands_out_a_job_twice(
     sessions: sessionmaker[Session],
 ) -> None:
     queue = CaptionQueue(sessions, queue_size=100, rate_limit_per_minute=100)
+    lease = Lease(sessions, 30.0, "w1")
     for n in range(20):
         queue.submit(photo(1, n))
     queue.submit(photo(2, 1))
-    first = queue.take(4)
+    first = queue.take(4, lease)
     assert [ticket.user_id for ticket in first] == [1, 2, 1, 1]
     for n in range(3):
         queue.submit(photo(3, n))
     queue.submit(photo(2, 2))
     # user 3 was never served and goes first; users 1 and 2 were last served together, so
     # their oldest waiting photo decides
-    assert [ticket.user_id for ticket in queue.take(3)] == [3, 1, 2]
+    assert [ticket.user_id for ticket in queue.take(3, lease)] == [3, 1, 2]
     assert all(ticket.caption is None and ticket.attempts == 1 for ticket in first)
-    rest = queue.take(100)
+    rest = queue.take(100, lease)
     assert len(rest) == 18
     assert {t.id for t in first}.isdisjoint(t.id for t in rest)
-    assert queue.take(100) == []
-    assert queue.requeue_unfinished() == 25  # as after a crash: all go back in the queue
-    assert len(queue.take(100, exclude=frozenset({first[0].id}))) == 24
+    assert queue.take(100, lease) == []
+    assert queue.release(Lease(sessions, 30.0, "another worker")) == 0  # not theirs
+    assert queue.release(lease) == 25  # a worker that stops hands its jobs back
+    assert len(queue.take(100, lease)) == 25
+    assert queue.requeue_unfinished() == 25  # the all-in-one bot's start on SQLite
+    assert len(queue.take(100, lease)) == 25
 
 
 async def test_take_gives_one_user_no_more_than_their_room(
     sessions: sessionmaker[Session],
 ) -> None:
     queue = CaptionQueue(sessions, queue_size=100, rate_limit_per_minute=100)
+    lease = Lease(sessions, 30.0, "w1")
     for n in range(10):
         queue.submit(photo(1, n))
     queue.submit(photo(2, 1))
-    first = queue.take(8, per_user=2)
+    first = queue.take(8, lease, per_user=2)
     assert sorted(ticket.user_id for ticket in first) == [1, 1, 2]
     # user 1 still has two in hand: nothing more of theirs until those are done
-    assert queue.take(8, in_hand={1: 2}, per_user=2) == []
-    assert [ticket.user_id for ticket in queue.take(8, in_hand={1: 1}, per_user=2)] == [1]
+    assert queue.take(8, lease, in_hand={1: 2}, per_user=2) == []
+    assert [ticket.user_id for ticket in queue.take(8, lease, in_hand={1: 1}, per_user=2)] == [1]
 
 
 async def test_a_backlog_yields_to_others_unless_the_worker_is_idle(
     sessions: sessionmaker[Session],
 ) -> None:
     queue = CaptionQueue(sessions, queue_size=100, rate_limit_per_minute=100)
+    lease = Lease(sessions, 30.0, "w1")
     for n in range(5):
         queue.submit(photo(1, n))
     queue.submit(photo(2, 1))
-    assert [ticket.user_id for ticket in queue.take(8, idle=False)] == [2]
-    assert [ticket.user_id for ticket in queue.take(8, per_user=1, idle=True)] == [1]
+    assert [ticket.user_id for ticket in queue.take(8, lease, idle=False)] == [2]
+    assert [ticket.user_id for ticket in queue.take(8, lease, per_user=1, idle=True)] == [1]

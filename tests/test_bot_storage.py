@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage import chats, jobs, translations
 from bot.storage.database import alembic_config, make_engine, upgrade
+from bot.storage.jobs import Step
 from bot.storage.models import Base, Job, JobStatus, User, utcnow
-from tests.helpers import add_job
+from tests.helpers import WORKER, add_job, claim
 
 
 def test_migrations_match_models_and_wal(db_engine: Engine) -> None:
@@ -63,18 +64,20 @@ def test_ready_running_requeue_and_retry(sessions: sessionmaker[Session]) -> Non
     with sessions.begin() as session:
         taken = list(jobs.ready(session, utcnow()))
         assert [job.id for job in taken] == [first.id, second.id]
-        jobs.start(session, taken[:1])
+        assert claim(session, taken[0].id)
+        assert not claim(session, taken[0].id, worker="another worker")  # claimed already
     with sessions.begin() as session:
         assert [job.id for job in jobs.ready(session, utcnow())] == [second.id]
         assert jobs.requeue_unfinished(session) == 1
     with sessions.begin() as session:
         assert [job.id for job in jobs.ready(session, utcnow())] == [first.id, second.id]
         later = utcnow() + timedelta(minutes=5)
+        assert claim(session, second.id)
         jobs.retry_later(session, second.id, later, "network down")
     with sessions() as session:
         assert [job.id for job in jobs.ready(session, utcnow())] == [first.id]
         assert [job.id for job in jobs.ready(session, later)] == [first.id, second.id]
-        assert jobs.next_retry(session) == later
+        assert jobs.next_due(session, Step.CAPTION) == later
         assert session.get(Job, second.id).status == JobStatus.QUEUED  # type: ignore[union-attr]
 
 
@@ -83,9 +86,21 @@ def test_caption_round_trip_and_done(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         job = add_job(session, 1, user_id=1)
     with sessions.begin() as session:
+        assert not jobs.save_caption(  # only the worker that claimed it stores its caption
+            session,
+            job.id,
+            WORKER,
+            caption="x",
+            score=0,
+            words=["x"],
+            alternatives=[],
+            attention=attention[:1],
+        )
+        assert claim(session, job.id)
         assert jobs.save_caption(
             session,
             job.id,
+            WORKER,
             caption="a dog runs",
             score=-0.5,
             words=["a", "dog", "runs"],
@@ -97,6 +112,7 @@ def test_caption_round_trip_and_done(sessions: sessionmaker[Session]) -> None:
         assert not jobs.save_caption(
             session,
             job.id + 100,
+            WORKER,
             caption="x",
             score=0.0,
             words=["x"],
@@ -111,6 +127,7 @@ def test_caption_round_trip_and_done(sessions: sessionmaker[Session]) -> None:
         np.testing.assert_array_equal(jobs.attention_of(stored), attention)
         assert jobs.pending_grounding(session, [job.id]) == {job.id: (["tabby cat"], "text")}
         # a captioned job whose reply failed is retried without captioning again
+        assert claim(session, job.id, Step.REPLY)
         jobs.retry_later(session, job.id, utcnow(), "timed out")
     with sessions.begin() as session:
         assert session.get(Job, job.id).status == JobStatus.CAPTIONED  # type: ignore[union-attr]
@@ -129,9 +146,11 @@ def test_history_is_newest_first_per_user_and_chat(sessions: sessionmaker[Sessio
         for message_id in range(1, 8):
             job = add_job(session, message_id, user_id=1)
             job.received_at = utcnow() + timedelta(seconds=message_id)
+            claim(session, job.id)
             jobs.save_caption(
                 session,
                 job.id,
+                WORKER,
                 caption=f"photo {message_id}",
                 score=0.0,
                 words=["photo"],

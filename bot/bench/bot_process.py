@@ -1,9 +1,10 @@
-"""The real `captionbot run` process, started against the fake servers: by the service benchmark
-and the end-to-end tests."""
+"""The real `captionbot run` process (or `run --no-worker`, or `worker`), started against the fake
+servers: by the service benchmark and the end-to-end tests."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -28,6 +29,7 @@ class TranslationServer(Protocol):
 # Settings of the developer's shell that must not leak into the bot under test.
 SCRUBBED_PREFIXES = ("TELEGRAM_", "DATABASE_", "MODEL_", "TRANSLATION_", "WEBHOOK_", "ENGINE")
 STARTUP_TIMEOUT = 180.0
+WORKER_STARTED = re.compile(r"worker \S+ started")
 STOP_TIMEOUT = 60.0
 
 
@@ -54,8 +56,10 @@ class BotProcess:
         bundle: Path,
         extra_env: dict[str, str] | None = None,
         database_url: str | None = None,
+        command: tuple[str, ...] = ("run",),
     ) -> None:
         self.workdir = workdir
+        self.command = command
         self.telegram = telegram
         # a SQLite file of its own unless given a database (PostgreSQL's, say)
         self.database = database_url or f"sqlite:///{workdir / 'bot.sqlite3'}"
@@ -104,7 +108,7 @@ class BotProcess:
         self.started_at = time.monotonic()
         with log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [*captionbot_command(), "run"],
+                [*captionbot_command(), *self.command],
                 cwd=self.workdir,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
@@ -115,8 +119,23 @@ class BotProcess:
             self.wait_ready()
         return self
 
+    @property
+    def is_worker(self) -> bool:
+        """A `captionbot worker`: it never polls, and says when it has started."""
+        return self.command[0] == "worker"
+
     def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
+        while self.is_worker:
+            if WORKER_STARTED.search(self.logs[-1].read_text(errors="replace")):
+                return
+            if self.process is not None and self.process.poll() is not None:
+                raise AssertionError(
+                    f"the worker exited with {self.process.returncode}:\n" + self.log_tail()
+                )
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the worker did not start within {timeout:.0f} s")
+            time.sleep(0.1)
         while True:
             try:
                 self.telegram.wait_polling(since=self.started_at, timeout=1.0)

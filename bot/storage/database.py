@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -48,10 +48,27 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+MIGRATION_LOCK = 7_261_100  # PostgreSQL advisory lock held while migrating
+
+
 def upgrade(url: str) -> None:
-    """Apply every migration not yet applied (creating the database if it does not exist)."""
-    make_engine(url).dispose()  # creates the SQLite directory
-    command.upgrade(alembic_config(url), "head")
+    """Apply every migration not yet applied (creating the database if it does not exist). On
+    PostgreSQL, processes starting together migrate one after the other (an advisory lock): the
+    first migrates, the rest find the schema up to date."""
+    engine = make_engine(url)  # creates the SQLite directory
+    try:
+        if engine.dialect.name != "postgresql":
+            command.upgrade(alembic_config(url), "head")
+            return
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            try:
+                command.upgrade(alembic_config(url), "head")
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                connection.commit()
+    finally:
+        engine.dispose()
 
 
 def upgrade_or_log(url: str) -> bool:

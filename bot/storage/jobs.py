@@ -1,15 +1,16 @@
 """Caption jobs: one row per accepted photo, from acceptance to the reply."""
 
+import enum
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only
 
 from bot.storage import albums
-from bot.storage.models import PENDING, Job, JobStatus, utcnow
+from bot.storage.models import CLAIMED, PENDING, Job, JobStatus, utcnow
 
 
 def add(
@@ -76,9 +77,33 @@ def received_times_since(session: Session, user_id: int, since: datetime) -> lis
     return list(session.scalars(query))
 
 
-def ready(session: Session, now: datetime) -> Sequence[Job]:
-    """Jobs the worker may take now (queued or captioned, not waiting for a retry, nor for the
-    rest of their album)."""
+class Step(enum.StrEnum):
+    """What a worker claims a job for."""
+
+    CAPTION = "caption"  # queued -> running
+    REPLY = "reply"  # captioned -> replying
+
+
+# per step: the status a job waits in, and the status of its claim
+WAITING = {Step.CAPTION: JobStatus.QUEUED, Step.REPLY: JobStatus.CAPTIONED}
+CLAIM = {Step.CAPTION: JobStatus.RUNNING, Step.REPLY: JobStatus.REPLYING}
+
+
+def _claimable(step: Step, now: datetime) -> ColumnElement[bool]:
+    """Waiting for this step and due (not delayed for a retry), or claimed by a worker whose
+    lease has run out (it died, or lost the database)."""
+    return or_(
+        and_(
+            Job.status == WAITING[step],
+            or_(Job.retry_at.is_(None), Job.retry_at <= now),
+        ),
+        and_(Job.status == CLAIM[step], Job.lease_until < now),
+    )
+
+
+def ready(session: Session, now: datetime, step: Step = Step.CAPTION) -> Sequence[Job]:
+    """Jobs a worker may claim now for `step` (not waiting for a retry, nor for the rest of their
+    album), oldest first."""
     query = (
         select(Job)
         .options(
@@ -96,10 +121,7 @@ def ready(session: Session, now: datetime) -> Sequence[Job]:
                 Job.received_at,
             )
         )
-        .where(
-            Job.status.in_((JobStatus.QUEUED, JobStatus.CAPTIONED)),
-            or_(Job.retry_at.is_(None), Job.retry_at <= now),
-        )
+        .where(_claimable(step, now))
         .order_by(Job.id)
     )
     candidates = session.scalars(query).all()
@@ -107,16 +129,18 @@ def ready(session: Session, now: datetime) -> Sequence[Job]:
     return [job for job in candidates if job.id not in held] if held else candidates
 
 
-def next_retry(session: Session) -> datetime | None:
-    """When the earliest delayed job becomes due."""
-    query = select(func.min(Job.retry_at)).where(
-        Job.status.in_((JobStatus.QUEUED, JobStatus.CAPTIONED)), Job.retry_at.is_not(None)
+def next_due(session: Session, step: Step) -> datetime | None:
+    """When the earliest job delayed for a retry, or claimed under a lease, becomes claimable
+    for `step`."""
+    retry = session.scalar(
+        select(func.min(Job.retry_at)).where(Job.status == WAITING[step], Job.retry_at.is_not(None))
     )
-    return session.scalar(query)
+    lease = session.scalar(select(func.min(Job.lease_until)).where(Job.status == CLAIM[step]))
+    return min((t for t in (retry, lease) if t is not None), default=None)
 
 
 def last_started(session: Session, user_ids: Collection[int]) -> dict[int, datetime]:
-    """When the worker last took a job of each of these users (users it never served are left
+    """When a worker last took a job of each of these users (users never served are left
     out)."""
     if not user_ids:
         return {}
@@ -129,37 +153,83 @@ def last_started(session: Session, user_ids: Collection[int]) -> dict[int, datet
     return {user_id: started for user_id, started in rows if started is not None}
 
 
-def start(session: Session, jobs: Sequence[Job]) -> None:
-    """Mark queued jobs as taken by the worker."""
+def claim(
+    session: Session,
+    job_ids: Collection[int],
+    step: Step,
+    worker: str,
+    lease_until: datetime,
+    *,
+    skip_locked: bool = True,
+) -> list[Job]:
+    """Claim those of these jobs that are still claimable for `step`, for `worker` until
+    `lease_until`. On PostgreSQL the rows are locked (`FOR UPDATE`): with `skip_locked`, rows
+    that another worker is claiming at this moment are left to it; without, this waits for it
+    and then finds them claimed (an album's photos are claimed all or none)."""
+    if not job_ids:
+        return []
     now = utcnow()
-    for job in jobs:
+    query = (
+        select(Job)
+        .where(Job.id.in_(job_ids), _claimable(step, now))
+        .order_by(Job.id)
+        .with_for_update(skip_locked=skip_locked)
+    )
+    claimed = list(session.scalars(query))
+    for job in claimed:
         job.attempts += 1
         job.retry_at = None
+        job.worker = worker
+        job.lease_until = lease_until
         if job.status == JobStatus.QUEUED:
-            job.status = JobStatus.RUNNING
             job.started_at = now
+        job.status = CLAIM[step]
+    return claimed
 
 
-def requeue_unfinished(session: Session) -> int:
-    """At start-up: jobs that were being worked on when the process stopped go back in the queue."""
+def renew(session: Session, worker: str, lease_until: datetime) -> int:
+    """The worker is alive: its claims hold until `lease_until`. Returns how many it holds."""
     result = session.execute(
-        update(Job).where(Job.status == JobStatus.RUNNING).values(status=JobStatus.QUEUED)
+        update(Job)
+        .where(Job.worker == worker, Job.status.in_(CLAIMED))
+        .values(lease_until=lease_until)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def _unclaim(session: Session, *conditions: ColumnElement[bool]) -> int:
+    """Claims matching `conditions` go back to the step they were taken from."""
+    count = 0
+    for step in Step:
+        result = session.execute(
+            update(Job)
+            .where(Job.status == CLAIM[step], *conditions)
+            .values(status=WAITING[step], lease_until=None)
+        )
+        count += int(result.rowcount)  # type: ignore[attr-defined]
+    return count
+
+
+def release(session: Session, worker: str) -> int:
+    """The worker is stopping: what it holds goes back to the queue at once."""
+    return _unclaim(session, Job.worker == worker)
+
+
+def requeue_unfinished(session: Session) -> int:
+    """Every claim goes back to the queue: for the all-in-one bot on SQLite at start-up, where no
+    other process can hold one."""
+    return _unclaim(session)
+
+
 def requeue(session: Session, job_ids: Collection[int]) -> None:
     """These jobs, taken by the worker, go back in the queue (unless answered meanwhile)."""
-    session.execute(
-        update(Job)
-        .where(Job.id.in_(job_ids), Job.status == JobStatus.RUNNING)
-        .values(status=JobStatus.QUEUED)
-    )
+    _unclaim(session, Job.id.in_(job_ids))
 
 
 def save_caption(
     session: Session,
     job_id: int,
+    worker: str,
     *,
     caption: str,
     score: float,
@@ -169,11 +239,13 @@ def save_caption(
     tags: list[tuple[str, float]] | None = None,
     doubt: str | None = None,
 ) -> bool:
-    """Store the model's answer; False if the job is gone (its user asked to forget)."""
+    """Store the model's answer; the job waits for its reply. False if the job is gone (its user
+    asked to forget) or no longer this worker's (its lease ran out and another took it over)."""
     job = session.get(Job, job_id)
-    if job is None:
+    if job is None or job.status != JobStatus.RUNNING or job.worker != worker:
         return False
     job.status = JobStatus.CAPTIONED
+    job.lease_until = None
     job.caption = caption
     job.score = score
     job.words = list(words)
@@ -206,7 +278,12 @@ def finish(session: Session, job_id: int, reply_message_id: int) -> bool:
     result = session.execute(
         update(Job)
         .where(Job.id == job_id)
-        .values(status=JobStatus.DONE, reply_message_id=reply_message_id, finished_at=utcnow())
+        .values(
+            status=JobStatus.DONE,
+            reply_message_id=reply_message_id,
+            finished_at=utcnow(),
+            lease_until=None,
+        )
     )
     return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
@@ -216,7 +293,7 @@ def fail(session: Session, job_id: int, error: str) -> None:
     session.execute(
         update(Job)
         .where(Job.id == job_id)
-        .values(status=JobStatus.FAILED, error=error, finished_at=utcnow())
+        .values(status=JobStatus.FAILED, error=error, finished_at=utcnow(), lease_until=None)
     )
 
 
@@ -228,10 +305,11 @@ def retry_later(session: Session, job_id: int, at: datetime, error: str) -> None
     """Downloading or replying failed for a passing reason: try again at `at`
     (from the start if it was not captioned yet)."""
     job = session.get(Job, job_id)
-    if job is not None:
+    if job is not None and job.status in CLAIMED:  # not if it was answered meanwhile
         job.status = JobStatus.CAPTIONED if job.caption is not None else JobStatus.QUEUED
         job.retry_at = at
         job.error = error
+        job.lease_until = None
 
 
 def history(

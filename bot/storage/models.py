@@ -34,16 +34,21 @@ class Base(DeclarativeBase):
 
 
 class JobStatus(enum.StrEnum):
-    """Where a job is. queued -> running -> captioned -> done; failed ends it too."""
+    """Where a job is: queued -> running -> captioned -> replying -> done; failed ends it too.
 
-    QUEUED = "queued"  # accepted, waiting for the worker
-    RUNNING = "running"  # taken by the worker: downloading and captioning
-    CAPTIONED = "captioned"  # caption stored, reply not yet confirmed sent
+    `running` and `replying` are claims: a worker holds the job (`worker`) until `lease_until`,
+    renewing it while it works; once the lease runs out, any worker may take the job over."""
+
+    QUEUED = "queued"  # accepted, waiting for a worker to caption it
+    RUNNING = "running"  # claimed for captioning: downloading and captioning
+    CAPTIONED = "captioned"  # caption stored, waiting for a worker to send the reply
+    REPLYING = "replying"  # claimed for replying: translating and sending
     DONE = "done"  # reply sent
     FAILED = "failed"  # answered with an apology (bad file), or could not be answered
 
 
-PENDING = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.CAPTIONED)
+PENDING = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.CAPTIONED, JobStatus.REPLYING)
+CLAIMED = (JobStatus.RUNNING, JobStatus.REPLYING)
 
 
 class CaptionMode(enum.StrEnum):
@@ -95,6 +100,8 @@ class Job(Base):
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     retry_at: Mapped[datetime | None] = mapped_column(DateTime)
+    worker: Mapped[str | None] = mapped_column(String(64))  # who claimed it last
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)  # the claim holds till then
 
     caption: Mapped[str | None] = mapped_column(Text)
     caption_ru: Mapped[str | None] = mapped_column(Text)
@@ -112,6 +119,15 @@ class Job(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SeenUpdate(Base):
+    """A Telegram update some process took (webhook replicas behind one address each get it)."""
+
+    __tablename__ = "seen_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
 class Translation(Base):
