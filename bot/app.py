@@ -42,6 +42,7 @@ from bot.handlers import (
     private,
 )
 from bot.images import enable_heic
+from bot.loop_lag import LoopLag
 from bot.metrics import Metrics
 from bot.queue import CaptionQueue
 from bot.reply_stage import IDLE_POLL_S
@@ -130,9 +131,10 @@ async def on_start(application: Application) -> None:
 
 
 def start_services(services: Services) -> None:
-    """Metrics, history pruning and the worker (if this process has one)."""
+    """Metrics, the loop's lag, history pruning and the worker (if this process has one)."""
     if services.settings.metrics_port is not None:
         services.metrics.serve(services.settings.metrics_port, services.settings.metrics_address)
+    services.loop_lag.start()
     services.history.start()
     if services.worker is not None:
         services.worker.start()
@@ -144,6 +146,7 @@ async def on_stop(application: Application) -> None:
     if services.worker is not None:
         await services.worker.stop()
     await services.history.stop()
+    await services.loop_lag.stop()
     services.metrics.stop()
 
 
@@ -195,7 +198,17 @@ def build_application(
     updates = UpdateBudget(settings.updates_per_minute)
     history = HistoryPruner(sessions, settings.history_days, settings.history_prune_every_s)
     application.bot_data.services = Services(
-        settings, sessions, queue, translator, typing, worker, updates, metrics, history, webhook
+        settings,
+        sessions,
+        queue,
+        translator,
+        typing,
+        worker,
+        updates,
+        metrics,
+        history,
+        LoopLag(metrics.loop_lag, metrics.loop_lag_worst),
+        webhook,
     )
     add_handlers(application)
     return application

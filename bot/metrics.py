@@ -8,7 +8,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -19,6 +19,8 @@ from bot.storage.models import PENDING, Job, JobStatus
 log = logging.getLogger(__name__)
 # seconds from a photo's arrival to its reply: a fast reply is under a second, a retried one hours
 LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600, 86400)
+# seconds the event loop ran late (bot/loop_lag.py)
+LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
 class JobGauges(Collector):
@@ -66,6 +68,18 @@ class Metrics:
         self.translation_failures = Counter(
             "captionbot_translation_failures",
             "Captions sent without their translation (every service failed)",
+            registry=self.registry,
+        )
+
+        self.loop_lag = Histogram(
+            "captionbot_event_loop_lag_seconds",
+            "How late the event loop woke a task that asked to wake 50 ms later",
+            buckets=LAG_BUCKETS,
+            registry=self.registry,
+        )
+        self.loop_lag_worst = Gauge(
+            "captionbot_event_loop_lag_max_seconds",
+            "The event loop's worst lag since the process started",
             registry=self.registry,
         )
 

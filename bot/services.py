@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
+from bot.loop_lag import LoopLag
 from bot.metrics import Metrics
 from bot.queue import CaptionQueue
 from bot.retention import HistoryPruner
@@ -33,6 +34,7 @@ class Services:
     updates: UpdateBudget  # the flood gate's count of each user's other updates
     metrics: Metrics
     history: HistoryPruner
+    loop_lag: LoopLag
     deduplicate_updates: bool = False  # webhook replicas may each get an update: answer it once
 
     def chat_language(self, chat_id: int) -> str | None:

@@ -23,7 +23,7 @@ def seconds(p95_s: float) -> Latency:
 
 def service(rate: float | None, photos_per_s: float, p95_s: float, lost: int = 0) -> ServiceFigures:
     return ServiceFigures(
-        "int8", 64, rate, 100, 100 - lost, 0, lost, 0, 100 / photos_per_s, seconds(p95_s)
+        "int8", 0, 64, rate, 100, 100 - lost, 0, lost, 0, 100 / photos_per_s, seconds(p95_s)
     )
 
 

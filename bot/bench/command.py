@@ -122,6 +122,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-service", action="store_true", help="time the model only")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="serve with a front (run --no-worker) and this many workers (0: one process)",
+    )
+    parser.add_argument(
+        "--database-url",
+        help="the database the front and workers share (PostgreSQL; needed with --workers)",
+    )
+    parser.add_argument(
         "--flood", type=int, default=500, help="photos the flooder sends at once (0: no flood)"
     )
     parser.add_argument("--flood-users", type=int, default=16, help="users beside the flooder")
@@ -246,11 +256,10 @@ def model_and_service(
                     args.threads,
                     args.service_batch,
                     (args.paced_users, args.paced_rate) if args.paced_users else None,
+                    args.workers,
+                    args.database_url,
                 )
-            except (
-                NoServiceSupport,
-                AssertionError,
-            ) as exc:  # no bot, or no aiohttp
+            except (NoServiceSupport, AssertionError, ValueError) as exc:  # no bot, or no aiohttp
                 log.error("service benchmark with %s: %s", name, exc)
                 return None
         print(service_report(services, args.service_batch, args.per_user))
@@ -341,18 +350,22 @@ def model_report(figures: list[EngineFigures], batch_sizes: list[int]) -> str:
 
 def service_report(services: list[ServiceFigures], batch: int, per_user: int) -> str:
     lines = [
-        f"== the whole service (captionbot run + fake Telegram; BATCH_SIZE {batch}; "
-        f"each user sends {per_user} photo(s), one after another: flat out, or paced so that "
-        "the users together offer a steady rate) ==",
-        f"{'engine':<10}{'users':>6}{'pace':>10}{'sent':>6}{'answered':>9}{'lost':>5}{'dup':>4}"
-        f"{'refused':>8}{'photos/s':>10}{'median s':>10}{'p95 s':>8}",
+        f"== the whole service (captionbot run, or a front and N workers, + fake Telegram; "
+        f"BATCH_SIZE {batch}; each user sends {per_user} photo(s), one after another: flat out, "
+        "or paced so that the users together offer a steady rate; the event loop's lag: its "
+        "p99 over the load and its worst since start, over the processes) ==",
+        f"{'engine':<10}{'workers':>8}{'users':>6}{'pace':>10}{'sent':>6}{'answered':>9}"
+        f"{'lost':>5}{'dup':>4}{'refused':>8}{'photos/s':>10}{'median s':>10}{'p95 s':>8}"
+        f"{'lag p99 ms':>11}{'worst ms':>9}",
     ]
     for s in services:
         pace = "flat-out" if s.offered is None else f"{s.offered:g}/s"
+        lag = s.loop_lag
         lines.append(
-            f"{s.engine:<10}{s.users:>6}{pace:>10}{s.sent:>6}{s.answered:>9}{s.lost:>5}"
-            f"{s.duplicated:>4}{s.refused:>8}{s.photos_per_s:>10.1f}"
+            f"{s.engine:<10}{s.workers or 'all-in-1':>8}{s.users:>6}{pace:>10}{s.sent:>6}"
+            f"{s.answered:>9}{s.lost:>5}{s.duplicated:>4}{s.refused:>8}{s.photos_per_s:>10.1f}"
             f"{s.latency.median_ms / 1000:>10.2f}{s.latency.p95_ms / 1000:>8.2f}"
+            + (f"{lag.p99_ms:>11.0f}{lag.worst_ms:>9.0f}" if lag else "")
         )
     return "\n".join(lines) + "\n"
 

@@ -10,6 +10,11 @@ next, `per_user` times. Two paces:
   N / rate seconds, their starts spread out), as independent people do; this measures the
   latency at that load. A user whose reply is late sends the next photo when it arrives.
 
+With `workers`, the service is one front (`run --no-worker`) and that many `worker` processes on
+one database (PostgreSQL). Each process serves its metrics; after each load the event loop's lag
+is read from them (`captionbot_event_loop_lag_seconds`): its 99th percentile over the load (the
+upper bound of its histogram bucket) and the worst since the process started, over all processes.
+
 Latency is from the moment the update is put in the fake server to the moment the bot's reply
 reaches it. Afterwards every photo must have exactly one reply, and it must be a caption (not an
 apology); anything else is reported as lost, refused or duplicated.
@@ -27,10 +32,12 @@ captionbot[bench]`, which the dev tools include).
 from __future__ import annotations
 
 import logging
+import socket
 import tempfile
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,8 +60,15 @@ class NoServiceSupport(RuntimeError):
 
 
 @dataclass(frozen=True)
+class LoopLagFigures:
+    p99_ms: float  # the bucket bound that 99 % of the load's lags stayed under
+    worst_ms: float  # since the process started
+
+
+@dataclass(frozen=True)
 class ServiceFigures:
     engine: str
+    workers: int  # 0: one all-in-one process
     users: int
     offered: float | None  # photos/s the users offer together when paced; None: flat out
     sent: int
@@ -64,6 +78,7 @@ class ServiceFigures:
     duplicated: int  # photos with more than one reply
     seconds: float
     latency: Latency
+    loop_lag: LoopLagFigures | None = None  # read from the processes' metrics
 
     @property
     def photos_per_s(self) -> float:
@@ -112,33 +127,101 @@ def measure_service(
     threads: int,
     batch_size: int,
     paced: tuple[int, float] | None = None,
+    workers: int = 0,
+    database_url: str | None = None,
 ) -> list[ServiceFigures]:
-    """Start one bot for `engine` and load it with each number of users in turn, flat out;
-    then, with `paced` = (users, rate), that many users offering `rate` photos/s together."""
+    """Start the bot for `engine` (one process, or a front and `workers` workers, each with
+    `threads` threads, on `database_url`) and load it with each number of users in turn, flat
+    out; then, with `paced` = (users, rate), that many users offering `rate` photos/s."""
     require_fake_server()
     from bot.bench.bot_process import BotProcess
     from bot.bench.fake_telegram import FakeTelegram
 
+    if workers and database_url is None:
+        raise ValueError("workers share a database: give a PostgreSQL URL (--database-url)")
     figures = []
     with tempfile.TemporaryDirectory(prefix="captionbot-bench-") as workdir, FakeTelegram() as tg:
-        bot = BotProcess(  # the bot runs in `workdir`: the bundle's path must not be relative
-            Path(workdir), tg, None, bundle.resolve(), bot_environment(engine, threads, batch_size)
-        )
-        log.info("starting the bot with engine %s", engine)
-        bot.start()
+        roles = [("run",)] if not workers else [("run", "--no-worker")] + [("worker",)] * workers
+        processes = []
+        for n, command in enumerate(roles):
+            folder = Path(workdir) / f"process{n}"
+            folder.mkdir()
+            env = bot_environment(engine, threads, batch_size)
+            env.update({"METRICS_PORT": str(free_port()), "METRICS_ADDRESS": "127.0.0.1"})
+            processes.append(  # run in `folder`: the bundle's path must not be relative
+                BotProcess(folder, tg, None, bundle.resolve(), env, database_url, command)
+            )
+        log.info("starting the bot with engine %s (%s)", engine, " + ".join(map(" ".join, roles)))
         try:
+            for process in processes:
+                process.start()
+            ports = [int(process.env["METRICS_PORT"]) for process in processes]
             uploaded = [tg.photo_sizes(photo) for photo in photos]  # once: sizes are files
             loads: list[tuple[int, float | None]] = [(users, None) for users in user_counts]
             if paced is not None:
                 loads.append(paced)
             for users, rate in loads:
-                figures.append(_load(tg, engine, users, per_user, uploaded, rate))
+                before = [lag_buckets(port) for port in ports]
+                load = _load(tg, engine, workers, users, per_user, uploaded, rate)
+                lag = loop_lag(
+                    before, [lag_buckets(port) for port in ports], [worst_lag(p) for p in ports]
+                )
+                figures.append(replace(load, loop_lag=lag))
                 log.info("%s, %d user(s): %s", engine, users, figures[-1])
         finally:
-            code = bot.stop()
-            if code != 0:
-                log.warning("the bot exited with %d:\n%s", code, bot.log_tail())
+            for process in processes:
+                if process.running:
+                    code = process.stop()
+                    if code != 0:
+                        log.warning("the bot exited with %d:\n%s", code, process.log_tail())
     return figures
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample a process's /metrics serves: (name, labels) -> value."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def lag_buckets(port: int) -> dict[float, float]:
+    """The loop-lag histogram's cumulative counts, by bucket bound."""
+    return {
+        float(dict(labels)["le"]): value
+        for (name, labels), value in scrape(port).items()
+        if name == "captionbot_event_loop_lag_seconds_bucket"
+    }
+
+
+def worst_lag(port: int) -> float:
+    """The process's worst loop lag since it started, in seconds."""
+    return scrape(port)[("captionbot_event_loop_lag_max_seconds", ())]
+
+
+def loop_lag(
+    before: list[dict[float, float]], after: list[dict[float, float]], worst_s: list[float]
+) -> LoopLagFigures:
+    """The 99th percentile of the lags recorded between each process's histogram `before` and
+    `after` (the worst of the processes), and the worst of their worst lags."""
+    p99 = 0.0
+    for old, new in zip(before, after, strict=True):
+        counts = {bound: new[bound] - old.get(bound, 0.0) for bound in sorted(new)}
+        total = counts.get(float("inf"), 0.0)
+        if total:
+            p99 = max(p99, next(b for b, n in counts.items() if n >= 0.99 * total))
+    return LoopLagFigures(p99 * 1000, max(worst_s) * 1000)
 
 
 def send_and_wait(
@@ -166,6 +249,7 @@ def send_and_wait(
 def _load(
     tg: FakeTelegram,
     engine: str,
+    workers: int,
     users: int,
     per_user: int,
     uploaded: list[list[dict[str, Any]]],
@@ -204,6 +288,7 @@ def _load(
             answered += 1
     return ServiceFigures(
         engine,
+        workers,
         users,
         rate,
         len(sent),
