@@ -122,12 +122,19 @@ class CaptionStage:
                 free = self.fetch_slots - len(self._fetching) - len(self._fetched)
                 idle = not (self._fetching or self._fetched or self._captioning)
                 taken = (
-                    self.queue.take(free, self.lease, self._in_hand(), self.per_user_slots, idle)
+                    await asyncio.to_thread(
+                        self.queue.take,
+                        free,
+                        self.lease,
+                        self._in_hand(),
+                        self.per_user_slots,
+                        idle,
+                    )
                     if free > 0
                     else []
                 )
                 if not taken:
-                    await self._sleep_until_woken(self._idle_timeout())
+                    await self._sleep_until_woken(await self._idle_timeout())
                     continue
                 for ticket in taken:
                     if self.failures.expired(ticket):
@@ -142,8 +149,8 @@ class CaptionStage:
                 log.exception("caption worker error while taking jobs")
                 await asyncio.sleep(1.0)
 
-    def _idle_timeout(self) -> float:
-        due = self.queue.next_due(Step.CAPTION)
+    async def _idle_timeout(self) -> float:
+        due = await asyncio.to_thread(self.queue.next_due, Step.CAPTION)
         if due is None:
             return IDLE_POLL_S
         return min(IDLE_POLL_S, max(0.05, (due - utcnow()).total_seconds()))
@@ -168,7 +175,7 @@ class CaptionStage:
             self._fetched.append((ticket, image))
         except Exception as exc:
             log.exception("job %d: preparing the photo failed", ticket.id)
-            self.failures.retry(ticket, exc)
+            await self.failures.retry(ticket, exc)
         finally:
             self._fetching.pop(ticket.id, None)
             self._fetch_done.set()
@@ -186,17 +193,17 @@ class CaptionStage:
                 data = bytes(await file.download_as_bytearray())
         except TimeoutError:
             timeout = self.settings.download_timeout_s
-            self.failures.retry(ticket, TimedOut(f"download over {timeout:g} s"))
+            await self.failures.retry(ticket, TimedOut(f"download over {timeout:g} s"))
             return None
         except BadRequest as exc:
             key = "too_big" if "too big" in exc.message.lower() else "bad_image"
             await self.failures.apologise(ticket, key, f"getFile: {exc.message}")
             return None
         except Forbidden as exc:
-            self.failures.fail(ticket, f"download: {exc.message}")
+            await self.failures.fail(ticket, f"download: {exc.message}")
             return None
         except TelegramError as exc:
-            self.failures.retry(ticket, exc)
+            await self.failures.retry(ticket, exc)
             return None
         if len(data) > limit:
             await self.failures.apologise(ticket, "too_big", f"{len(data)} bytes")
@@ -220,7 +227,7 @@ class CaptionStage:
                     await self._caption_batch(batch)
                 except Exception:
                     log.exception("caption worker error; its batch goes back in the queue")
-                    self.queue.requeue([ticket.id for ticket, _ in batch])
+                    await asyncio.to_thread(self.queue.requeue, [t.id for t, _ in batch])
                     await asyncio.sleep(1.0)
                 finally:
                     self._captioning = False
@@ -273,12 +280,23 @@ class CaptionStage:
             len(images),
             asyncio.get_running_loop().time() - started,
         )
+        captioned = []
         for (ticket, _), result in zip(images, results, strict=True):
             if result is None:
                 await self.failures.apologise(ticket, "caption_failed", "captioner failed")
-                continue
-            with self.sessions.begin() as session:
-                kept = jobs.save_caption(
+            else:
+                captioned.append((ticket, result))
+        for ticket in await asyncio.to_thread(self._save, captioned):
+            self.metrics.photos_captioned.inc()
+            await self.replies.captioned(ticket)
+
+    def _save(self, captioned: list[tuple[Ticket, CaptionResult]]) -> list[Ticket]:
+        """Store the batch's captions (in a thread: one transaction); the jobs still this
+        worker's (not forgotten by their user, nor taken over by another worker)."""
+        kept = []
+        with self.sessions.begin() as session:
+            for ticket, result in captioned:
+                if jobs.save_caption(
                     session,
                     ticket.id,
                     self.lease.name,
@@ -289,10 +307,9 @@ class CaptionStage:
                     attention=result.attention,
                     tags=result.tags,
                     doubt=result.doubt,
-                )
-            if kept:
-                self.metrics.photos_captioned.inc()
-                self.replies.captioned(ticket)
+                ):
+                    kept.append(ticket)
+        return kept
 
     async def _caption(self, images: list[Image.Image]) -> list[CaptionResult | None]:
         """Caption the batch; if that fails, each photo alone, so one bad photo spoils only

@@ -1,10 +1,12 @@
 """When a job cannot go on as planned: an apology to its user (the file is bad or too big, or the
 answer would come too late), a retry later (Telegram failed for a passing reason), or the end of
-it (Telegram refused for good). Both stages of the worker use these."""
+it (Telegram refused for good). Both stages of the worker use these; their database calls run in
+threads, off the event loop."""
 
+import asyncio
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, ReplyParameters
@@ -59,7 +61,7 @@ class Failures:
         """Close a job that cannot be captioned, and tell its user why, politely. If Telegram
         fails for a passing reason, the job is tried again later like any other (a file that
         fails again is refused again then), until REPLY_RETRY_HOURS."""
-        _, language = languages(self.sessions, ticket)
+        _, language = await asyncio.to_thread(languages, self.sessions, ticket)
         text = t(key, language, max_size=megabytes(self.settings.max_file_bytes, language))
         try:
             with captions_first():
@@ -69,19 +71,22 @@ class Failures:
         except TelegramError as exc:
             if isinstance(exc, BadRequest | Forbidden) or self.expired(ticket):
                 log.warning("job %d: could not send the apology: %s", ticket.id, exc)
-                self.fail(ticket, error)
+                await self.fail(ticket, error)
             else:
-                self.retry(ticket, exc)
+                await self.retry(ticket, exc)
             return
-        with self.sessions.begin() as session:
-            jobs.fail(session, ticket.id, error)
-            jobs.set_reply(session, ticket.id, message.message_id)
+        await asyncio.to_thread(self._failed, ticket.id, error, message.message_id)
 
-    def fail(self, ticket: Ticket, error: str) -> None:
-        with self.sessions.begin() as session:
-            jobs.fail(session, ticket.id, error)
+    async def fail(self, ticket: Ticket, error: str) -> None:
+        await asyncio.to_thread(self._failed, ticket.id, error)
 
-    def retry(self, ticket: Ticket, exc: Exception) -> None:
+    def _failed(self, job_id: int, error: str, reply_id: int | None = None) -> None:
+        with self.sessions.begin() as session:
+            jobs.fail(session, job_id, error)
+            if reply_id is not None:
+                jobs.set_reply(session, job_id, reply_id)
+
+    async def retry(self, ticket: Ticket, exc: Exception) -> None:
         """Try a job again later after a passing failure, with capped exponential backoff;
         give up only once the answer would come too late (REPLY_RETRY_HOURS)."""
         if self.expired(ticket):
@@ -98,8 +103,10 @@ class Failures:
             ticket.attempts,
             seconds,
         )
-        with self.sessions.begin() as session:
-            jobs.retry_later(
-                session, ticket.id, utcnow() + timedelta(seconds=seconds), str(exc) or repr(exc)
-            )
+        at = utcnow() + timedelta(seconds=seconds)
+        await asyncio.to_thread(self._retry_later, ticket.id, at, str(exc) or repr(exc))
         self.on_retry()
+
+    def _retry_later(self, job_id: int, at: datetime, error: str) -> None:
+        with self.sessions.begin() as session:
+            jobs.retry_later(session, job_id, at, error)

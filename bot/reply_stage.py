@@ -68,29 +68,35 @@ class ReplyStage:
             await self._loop
         await self.sending.wait(deadline)
 
-    def captioned(self, ticket: Ticket) -> None:
+    async def captioned(self, ticket: Ticket) -> None:
         """This worker just captioned the job: claim its reply now, rather than at the next
         look at the queue (an album's reply goes once its last photo is captioned)."""
-        if ticket.album is None:
-            ids = [ticket.id]
-        else:
-            with self.sessions() as session:
-                album = albums.members(session, ticket.chat_id, ticket.album)
-                if any(job.status in albums.UNCAPTIONED for job in album):
-                    return
-                ids = [job.id for job in album]
-        parts = self.queue.claim_reply(self.lease, ids)
+        parts = await asyncio.to_thread(self._claim_now, ticket)
         if parts:
             self.sending.run(self._deliver(parts))
+
+    def _claim_now(self, ticket: Ticket) -> list[Ticket]:
+        if ticket.album is None:
+            return self.queue.claim_reply(self.lease, [ticket.id])
+        with self.sessions() as session:
+            album = albums.members(session, ticket.chat_id, ticket.album)
+            if any(job.status in albums.UNCAPTIONED for job in album):
+                return []
+            ids = [job.id for job in album]
+        return self.queue.claim_reply(self.lease, ids)
 
     async def _reply_loop(self) -> None:
         """Claim the replies that are due (retries; those a dead worker left) and send them."""
         while not self._stopping:
             try:
                 free = REPLIES_IN_FLIGHT - len(self.sending)
-                replies = self.queue.take_replies(self.lease, free) if free > 0 else []
+                replies = (
+                    await asyncio.to_thread(self.queue.take_replies, self.lease, free)
+                    if free > 0
+                    else []
+                )
                 if not replies:
-                    await self._sleep(self._idle_timeout())
+                    await self._sleep(await self._idle_timeout())
                     continue
                 for parts in replies:
                     if self.failures.expired(parts[0]):
@@ -105,8 +111,8 @@ class ReplyStage:
                 log.exception("reply worker error while taking jobs")
                 await asyncio.sleep(1.0)
 
-    def _idle_timeout(self) -> float:
-        due = self.queue.next_due(Step.REPLY)
+    async def _idle_timeout(self) -> float:
+        due = await asyncio.to_thread(self.queue.next_due, Step.REPLY)
         if due is None:
             return IDLE_POLL_S
         return min(IDLE_POLL_S, max(0.05, (due - utcnow()).total_seconds()))
@@ -123,18 +129,16 @@ class ReplyStage:
         except Exception as exc:
             log.exception("job(s) %s: the reply failed", ", ".join(str(t.id) for t in parts))
             for ticket in parts:
-                self.failures.retry(ticket, exc)
+                await self.failures.retry(ticket, exc)
 
     async def _send_reply(self, parts: list[Ticket]) -> None:
         """One reply, to the first photo, captioning each of `parts` (one photo or an album)."""
-        with self.sessions() as session:  # some user may have asked the bot to forget
-            grounding = jobs.pending_grounding(session, [ticket.id for ticket in parts])
+        grounding, (mode, language) = await asyncio.to_thread(self._look_up, parts)
         parts = [ticket for ticket in parts if ticket.id in grounding and ticket.caption]
         if not parts:
             return
         captions = [ticket.caption or "" for ticket in parts]
         first = parts[0]
-        mode, language = languages(self.sessions, first)
         russians: list[str | None] = [None] * len(parts)
         if mode != CaptionMode.EN:
             russians = [await self.translator.translate(caption, "ru") for caption in captions]
@@ -154,17 +158,37 @@ class ReplyStage:
             log.warning("job %d: reply refused by Telegram: %s", first.id, exc.message)
             self.metrics.telegram_errors.labels(outcome="refused").inc()
             for ticket in parts:
-                self.failures.fail(ticket, f"sendMessage: {exc.message}")
+                await self.failures.fail(ticket, f"sendMessage: {exc.message}")
             return
         except TelegramError as exc:
             for ticket in parts:
-                self.failures.retry(ticket, exc)
+                await self.failures.retry(ticket, exc)
             return
+        await asyncio.to_thread(self._finish, parts, russians, mode, message.message_id)
+        log.info(
+            "job(s) %s answered in chat %d",
+            ", ".join(str(ticket.id) for ticket in parts),
+            first.chat_id,
+        )
+
+    def _look_up(
+        self, parts: list[Ticket]
+    ) -> tuple[dict[int, tuple[list[str], str | None]], tuple[CaptionMode, str]]:
+        """The grounding of those jobs still waiting for their reply (some user may have asked
+        the bot to forget), and the chat's languages."""
+        with self.sessions() as session:
+            grounding = jobs.pending_grounding(session, [ticket.id for ticket in parts])
+        return grounding, languages(self.sessions, parts[0])
+
+    def _finish(
+        self, parts: list[Ticket], russians: list[str | None], mode: CaptionMode, reply_id: int
+    ) -> None:
+        """The reply is sent: the jobs are done, with their translations."""
         with self.sessions.begin() as session:
-            for ticket, caption, russian in zip(parts, captions, russians, strict=True):
-                if not jobs.finish(session, ticket.id, message.message_id):
+            for ticket, russian in zip(parts, russians, strict=True):
+                if not jobs.finish(session, ticket.id, reply_id):
                     # forgotten while the reply was on its way: so is its translation
-                    translations.forget_texts(session, [caption])
+                    translations.forget_texts(session, [ticket.caption or ""])
                     continue
                 self.metrics.reply_latency.observe((utcnow() - ticket.received_at).total_seconds())
                 if russian is not None:
@@ -172,11 +196,6 @@ class ReplyStage:
                 elif mode != CaptionMode.EN:
                     jobs.note_translation_failure(session, ticket.id)
                     self.metrics.translation_failures.inc()
-        log.info(
-            "job(s) %s answered in chat %d",
-            ", ".join(str(ticket.id) for ticket in parts),
-            first.chat_id,
-        )
 
     async def _notes(self, labels: list[str], doubt: str | None, language: str) -> str:
         """What the classifier recognised and whether the caption is a guess, in `language`

@@ -5,7 +5,9 @@ The job's status in the database says which step it is at (queued -> running -> 
 replying -> done), so any number of workers, in any number of processes, share the work: each
 claims what it takes under a lease, and a dead worker's jobs are taken over once its leases run
 out. On PostgreSQL a worker wakes up at each new job (LISTEN/NOTIFY); on SQLite the bot is one
-process, woken in-process, which at start takes back whatever the last run left claimed.
+process, woken in-process, which at start takes back whatever the last run left claimed. The
+worker's database calls run in threads, so the event loop (updates, downloads, replies) is not
+held up by the database (`captionbot bench` reports the loop's lag).
 """
 
 import asyncio

@@ -26,6 +26,7 @@ from PIL import Image
 from bot.bench.model import Decoding, EngineFigures, Latency, grounding_cost, measure
 from bot.bench.service import (
     FloodFigures,
+    LoopLagFigures,
     NoServiceSupport,
     ServiceFigures,
     measure_flood,
@@ -353,21 +354,25 @@ def service_report(services: list[ServiceFigures], batch: int, per_user: int) ->
         f"== the whole service (captionbot run, or a front and N workers, + fake Telegram; "
         f"BATCH_SIZE {batch}; each user sends {per_user} photo(s), one after another: flat out, "
         "or paced so that the users together offer a steady rate; the event loop's lag: its "
-        "p99 over the load and its worst since start, over the processes) ==",
+        "p99 over the load and its worst since start, in the process that takes updates and "
+        "the worst of the workers) ==",
         f"{'engine':<10}{'workers':>8}{'users':>6}{'pace':>10}{'sent':>6}{'answered':>9}"
         f"{'lost':>5}{'dup':>4}{'refused':>8}{'photos/s':>10}{'median s':>10}{'p95 s':>8}"
-        f"{'lag p99 ms':>11}{'worst ms':>9}",
+        f"{'lag p99/worst ms':>18}{'workers p99/worst':>19}",
     ]
     for s in services:
         pace = "flat-out" if s.offered is None else f"{s.offered:g}/s"
-        lag = s.loop_lag
         lines.append(
             f"{s.engine:<10}{s.workers or 'all-in-1':>8}{s.users:>6}{pace:>10}{s.sent:>6}"
             f"{s.answered:>9}{s.lost:>5}{s.duplicated:>4}{s.refused:>8}{s.photos_per_s:>10.1f}"
             f"{s.latency.median_ms / 1000:>10.2f}{s.latency.p95_ms / 1000:>8.2f}"
-            + (f"{lag.p99_ms:>11.0f}{lag.worst_ms:>9.0f}" if lag else "")
+            + f"{_lag(s.loop_lag):>18}{_lag(s.workers_loop_lag):>19}"
         )
     return "\n".join(lines) + "\n"
+
+
+def _lag(lag: LoopLagFigures | None) -> str:
+    return "-" if lag is None else f"{lag.p99_ms:.0f} / {lag.worst_ms:.0f}"
 
 
 def flood_report(flood: FloodFigures) -> str:

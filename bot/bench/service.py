@@ -78,7 +78,8 @@ class ServiceFigures:
     duplicated: int  # photos with more than one reply
     seconds: float
     latency: Latency
-    loop_lag: LoopLagFigures | None = None  # read from the processes' metrics
+    loop_lag: LoopLagFigures | None = None  # the process taking updates (from its metrics)
+    workers_loop_lag: LoopLagFigures | None = None  # the worst of the workers, if any
 
     @property
     def photos_per_s(self) -> float:
@@ -160,13 +161,21 @@ def measure_service(
             loads: list[tuple[int, float | None]] = [(users, None) for users in user_counts]
             if paced is not None:
                 loads.append(paced)
+            size_before, _ = database_size(processes[0].database)
             for users, rate in loads:
                 before = [lag_buckets(port) for port in ports]
                 load = _load(tg, engine, workers, users, per_user, uploaded, rate)
-                lag = loop_lag(
-                    before, [lag_buckets(port) for port in ports], [worst_lag(p) for p in ports]
+                after = [lag_buckets(port) for port in ports]
+                worst = [worst_lag(port) for port in ports]
+                figures.append(
+                    replace(
+                        load,
+                        loop_lag=loop_lag(before[:1], after[:1], worst[:1]),
+                        workers_loop_lag=(
+                            loop_lag(before[1:], after[1:], worst[1:]) if workers else None
+                        ),
+                    )
                 )
-                figures.append(replace(load, loop_lag=lag))
                 log.info("%s, %d user(s): %s", engine, users, figures[-1])
         finally:
             for process in processes:
@@ -174,7 +183,37 @@ def measure_service(
                     code = process.stop()
                     if code != 0:
                         log.warning("the bot exited with %d:\n%s", code, process.log_tail())
+        size_after, jobs = database_size(processes[0].database)
+        grown_mb = (size_after - size_before) / 1e6
+        log.info(
+            "database: %d photos answered in %.1f MB more: %.2f MB per 1,000 photos",
+            jobs,
+            grown_mb,
+            grown_mb / max(1, jobs) * 1000,
+        )
     return figures
+
+
+def database_size(url: str) -> tuple[int, int]:
+    """The bot's database: its size in bytes (SQLite's pages, checkpointed; PostgreSQL's
+    pg_database_size) and how many jobs it holds."""
+    from sqlalchemy import text
+
+    from bot.storage.database import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            jobs = int(connection.execute(text("SELECT COUNT(*) FROM jobs")).scalar_one())
+            if engine.dialect.name == "sqlite":
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                pages = connection.exec_driver_sql("PRAGMA page_count").scalar_one()
+                size = connection.exec_driver_sql("PRAGMA page_size").scalar_one()
+                return int(pages) * int(size), jobs
+            query = text("SELECT pg_database_size(current_database())")
+            return int(connection.execute(query).scalar_one()), jobs
+    finally:
+        engine.dispose()
 
 
 def free_port() -> int:
