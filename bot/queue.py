@@ -3,9 +3,9 @@ fair batches.
 
 The database is the queue: a photo is accepted by writing its job row, so a crash loses nothing
 accepted; an asyncio event only wakes the worker up (and on PostgreSQL, a NOTIFY the workers of
-other processes). All calls run on the event loop thread, so the checks and the insert of
-`submit` cannot interleave with another submit of this process. Workers claim jobs under a lease
-(bot/lease.py): any number of them, in any number of processes, share one queue.
+other processes). The database's part of `submit` runs in a thread, under a lock, so the checks
+and the insert cannot interleave with another submit of this process. Workers claim jobs under a
+lease (bot/lease.py): any number of them, in any number of processes, share one queue.
 
 A refusal costs almost nothing: the user is told once per window (`notice_due`), and the rest
 of their photos in that window are dropped without a reply, only counted (`refused`). While a
@@ -14,6 +14,7 @@ user is over the rate limit, their photos are dropped without a database query.
 
 import asyncio
 import enum
+import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -149,12 +150,26 @@ class CaptionQueue:
         self.notices: Counter[Outcome] = Counter()  # of them, how many were told so
         self._windows: dict[tuple[int, Outcome], datetime] = {}  # notice windows still open
         self._limited_until: dict[int, datetime] = {}  # over the rate limit until then
+        self._admitting = threading.Lock()  # one admission at a time in this process
 
-    def submit(self, request: PhotoRequest) -> Outcome:
-        """Accept the photo (write its job) or say why not."""
-        outcome = self._admit(request)
-        if outcome in REFUSALS:
-            self.refused[outcome] += 1
+    async def submit(self, request: PhotoRequest) -> Outcome:
+        """Accept the photo (write its job) or say why not. The database's part runs in a
+        thread, off the event loop, one submit at a time."""
+        outcome = await asyncio.to_thread(self.admit, request)
+        if outcome == Outcome.ACCEPTED:
+            self.wakeup.set()
+            if request.media_group_id is not None:  # look again once the album has settled
+                asyncio.get_running_loop().call_later(
+                    albums.SETTLE.total_seconds() + 0.05, self.wakeup.set
+                )
+        return outcome
+
+    def admit(self, request: PhotoRequest) -> Outcome:
+        """`submit` without the wake-up: the checks and the insert, atomic within this process."""
+        with self._admitting:
+            outcome = self._admit(request)
+            if outcome in REFUSALS:
+                self.refused[outcome] += 1
         return outcome
 
     def _admit(self, request: PhotoRequest) -> Outcome:
@@ -195,16 +210,15 @@ class CaptionQueue:
             if job is None:
                 return Outcome.DUPLICATE
             wakeups.notify(session)  # workers in other processes
-        self.wakeup.set()
-        if request.media_group_id is not None:  # look again once the album has settled
-            asyncio.get_running_loop().call_later(
-                albums.SETTLE.total_seconds() + 0.05, self.wakeup.set
-            )
         return Outcome.ACCEPTED
 
     def notice_due(self, user_id: int, outcome: Outcome) -> datetime | None:
         """For a refused photo: when the user may send again, if they are to be told now (the
         first refusal of its kind in its window); None: drop it without a reply."""
+        with self._admitting:
+            return self._notice_due(user_id, outcome)
+
+    def _notice_due(self, user_id: int, outcome: Outcome) -> datetime | None:
         now = utcnow()
         key = (user_id, outcome)
         if self._windows.get(key, now) > now:

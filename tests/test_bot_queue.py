@@ -56,29 +56,29 @@ def photo(user_id: int, message_id: int) -> PhotoRequest:
 async def test_submit_accepts_once_and_wakes(sessions: sessionmaker[Session]) -> None:
     queue = CaptionQueue(sessions, queue_size=10, rate_limit_per_minute=10)
     lease = Lease(sessions, 30.0, "w1")
-    assert queue.submit(photo(1, 1)) == Outcome.ACCEPTED
+    assert await queue.submit(photo(1, 1)) == Outcome.ACCEPTED
     assert queue.wakeup.is_set()
-    assert queue.submit(photo(1, 1)) == Outcome.DUPLICATE
+    assert await queue.submit(photo(1, 1)) == Outcome.DUPLICATE
     assert len(queue.take(100, lease)) == 1
 
 
 async def test_rate_limit_is_per_user(sessions: sessionmaker[Session]) -> None:
     queue = CaptionQueue(sessions, queue_size=100, rate_limit_per_minute=3)
     lease = Lease(sessions, 30.0, "w1")
-    outcomes = [queue.submit(photo(1, n)) for n in range(5)]
+    outcomes = [await queue.submit(photo(1, n)) for n in range(5)]
     assert outcomes == [Outcome.ACCEPTED] * 3 + [Outcome.RATE_LIMITED] * 2
-    assert queue.submit(photo(2, 1)) == Outcome.ACCEPTED
+    assert await queue.submit(photo(2, 1)) == Outcome.ACCEPTED
     assert len(queue.take(100, lease)) == 4
 
 
 async def test_full_queue_refuses_until_jobs_are_taken(sessions: sessionmaker[Session]) -> None:
     queue = CaptionQueue(sessions, queue_size=2, rate_limit_per_minute=100)
     lease = Lease(sessions, 30.0, "w1")
-    assert queue.submit(photo(1, 1)) == Outcome.ACCEPTED
-    assert queue.submit(photo(2, 1)) == Outcome.ACCEPTED
-    assert queue.submit(photo(3, 1)) == Outcome.QUEUE_FULL
+    assert await queue.submit(photo(1, 1)) == Outcome.ACCEPTED
+    assert await queue.submit(photo(2, 1)) == Outcome.ACCEPTED
+    assert await queue.submit(photo(3, 1)) == Outcome.QUEUE_FULL
     queue.take(2, lease)  # taken is still pending: the queue stays full until answered
-    assert queue.submit(photo(3, 1)) == Outcome.QUEUE_FULL
+    assert await queue.submit(photo(3, 1)) == Outcome.QUEUE_FULL
 
 
 async def test_take_is_fair_and_never_hands_out_a_job_twice(
@@ -87,13 +87,13 @@ async def test_take_is_fair_and_never_hands_out_a_job_twice(
     queue = CaptionQueue(sessions, queue_size=100, rate_limit_per_minute=100)
     lease = Lease(sessions, 30.0, "w1")
     for n in range(20):
-        queue.submit(photo(1, n))
-    queue.submit(photo(2, 1))
+        await queue.submit(photo(1, n))
+    await queue.submit(photo(2, 1))
     first = queue.take(4, lease)
     assert [ticket.user_id for ticket in first] == [1, 2, 1, 1]
     for n in range(3):
-        queue.submit(photo(3, n))
-    queue.submit(photo(2, 2))
+        await queue.submit(photo(3, n))
+    await queue.submit(photo(2, 2))
     # user 3 was never served and goes first; users 1 and 2 were last served together, so
     # their oldest waiting photo decides
     assert [ticket.user_id for ticket in queue.take(3, lease)] == [3, 1, 2]
@@ -115,8 +115,8 @@ async def test_take_gives_one_user_no_more_than_their_room(
     queue = CaptionQueue(sessions, queue_size=100, rate_limit_per_minute=100)
     lease = Lease(sessions, 30.0, "w1")
     for n in range(10):
-        queue.submit(photo(1, n))
-    queue.submit(photo(2, 1))
+        await queue.submit(photo(1, n))
+    await queue.submit(photo(2, 1))
     first = queue.take(8, lease, per_user=2)
     assert sorted(ticket.user_id for ticket in first) == [1, 1, 2]
     # user 1 still has two in hand: nothing more of theirs until those are done
@@ -130,7 +130,7 @@ async def test_a_backlog_yields_to_others_unless_the_worker_is_idle(
     queue = CaptionQueue(sessions, queue_size=100, rate_limit_per_minute=100)
     lease = Lease(sessions, 30.0, "w1")
     for n in range(5):
-        queue.submit(photo(1, n))
-    queue.submit(photo(2, 1))
+        await queue.submit(photo(1, n))
+    await queue.submit(photo(2, 1))
     assert [ticket.user_id for ticket in queue.take(8, lease, idle=False)] == [2]
     assert [ticket.user_id for ticket in queue.take(8, lease, per_user=1, idle=True)] == [1]

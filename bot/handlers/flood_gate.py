@@ -4,6 +4,7 @@ texts, stickers, voice and video messages, button presses and inline queries bey
 UPDATES_PER_MINUTE are dropped without an answer, so a flood of them costs almost nothing.
 Photos and image files pass: the caption queue has its own limits (and notices) for them."""
 
+import asyncio
 import logging
 
 from telegram import Update
@@ -16,7 +17,8 @@ log = logging.getLogger(__name__)
 
 
 async def gate(update: Update, context: BotContext) -> None:
-    if services(context).deduplicate_updates and not first_sight(services(context), update):
+    shared = services(context)
+    if shared.deduplicate_updates and not await asyncio.to_thread(first_sight, shared, update):
         log.info("update %d: taken by another replica, dropped", update.update_id)
         raise ApplicationHandlerStop
     if update.edited_message is not None or update.edited_channel_post is not None:

@@ -33,7 +33,7 @@ async def submit(
         log.info("chat %d: file of %d bytes is over the limit", message.chat_id, file_size)
         await reply(update, context, "too_big")
         return
-    outcome = svc.queue.submit(
+    outcome = await svc.queue.submit(
         PhotoRequest(
             chat_id=message.chat_id,
             chat_type=message.chat.type,
