@@ -2,6 +2,8 @@
 runs out, the heartbeat renews only its own worker's claims, a stopping worker hands its jobs
 back, and on PostgreSQL two workers claiming at once never get the same job."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import numpy as np
@@ -127,3 +129,25 @@ def test_concurrent_claims_on_postgresql_skip_locked_rows(
             assert [job.id for job in others] == ids[2:]
     with sessions.begin() as third:  # committed: nothing is claimable twice
         assert jobs.claim(third, ids, Step.CAPTION, "C", until) == []
+
+
+def test_threads_claiming_at_once_never_share_a_job(sessions: sessionmaker[Session]) -> None:
+    """Eight workers' threads claim the same 40 jobs at the same instant, again and again: each
+    job goes to one of them (SQLite has no row locks: the claim's UPDATE decides)."""
+    with sessions.begin() as session:
+        ids = [add_job(session, n, user_id=n).id for n in range(1, 41)]
+    until = utcnow() + timedelta(seconds=30)
+    start = threading.Barrier(8)
+
+    def worker(name: str) -> list[int]:
+        start.wait()
+        mine: list[int] = []
+        for _ in range(5):
+            with sessions.begin() as session:
+                mine += [job.id for job in jobs.claim(session, ids, Step.CAPTION, name, until)]
+        return mine
+
+    with ThreadPoolExecutor(8) as pool:
+        claimed = list(pool.map(worker, [f"w{n}" for n in range(8)]))
+    everything = [job_id for mine in claimed for job_id in mine]
+    assert sorted(everything) == ids  # every job once, none twice

@@ -5,7 +5,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only
 
@@ -163,28 +163,38 @@ def claim(
     skip_locked: bool = True,
 ) -> list[Job]:
     """Claim those of these jobs that are still claimable for `step`, for `worker` until
-    `lease_until`. On PostgreSQL the rows are locked (`FOR UPDATE`): with `skip_locked`, rows
-    that another worker is claiming at this moment are left to it; without, this waits for it
-    and then finds them claimed (an album's photos are claimed all or none)."""
+    `lease_until`; returns them, oldest first. On PostgreSQL the rows are locked first (`FOR
+    UPDATE`): with `skip_locked`, rows that another worker is claiming at this moment are left to
+    it; without, this waits for it and then finds them claimed (an album's photos are claimed all
+    or none). The UPDATE checks again that each job is claimable, which on SQLite (no row locks)
+    is what makes a claim atomic: of two threads claiming one job, one updates it."""
     if not job_ids:
         return []
     now = utcnow()
-    query = (
-        select(Job)
+    lock = (
+        select(Job.id)
         .where(Job.id.in_(job_ids), _claimable(step, now))
-        .order_by(Job.id)
         .with_for_update(skip_locked=skip_locked)
     )
-    claimed = list(session.scalars(query))
-    for job in claimed:
-        job.attempts += 1
-        job.retry_at = None
-        job.worker = worker
-        job.lease_until = lease_until
-        if job.status == JobStatus.QUEUED:
-            job.started_at = now
-        job.status = CLAIM[step]
-    return claimed
+    candidates = list(session.scalars(lock))
+    if not candidates:
+        return []
+    claimed = session.scalars(
+        update(Job)
+        .where(Job.id.in_(candidates), _claimable(step, now))
+        .values(
+            attempts=Job.attempts + 1,
+            retry_at=None,
+            worker=worker,
+            lease_until=lease_until,
+            started_at=case((Job.status == JobStatus.QUEUED, now), else_=Job.started_at),
+            status=CLAIM[step],
+        )
+        .returning(Job.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    query = select(Job).where(Job.id.in_(claimed)).order_by(Job.id)
+    return list(session.scalars(query.execution_options(populate_existing=True)))
 
 
 def renew(session: Session, worker: str, lease_until: datetime) -> int:
