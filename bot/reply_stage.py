@@ -164,7 +164,9 @@ class ReplyStage:
             for ticket in parts:
                 await self.failures.retry(ticket, exc)
             return
-        await asyncio.to_thread(self._finish, parts, russians, mode, message.message_id)
+        # on the loop, in the step that got Telegram's answer: once a user sees the reply, this
+        # process's handlers (/history, inline mode, /stats) see the job done
+        self._finish(parts, russians, mode, message.message_id)
         log.info(
             "job(s) %s answered in chat %d",
             ", ".join(str(ticket.id) for ticket in parts),

@@ -7,7 +7,7 @@ import pytest
 from bot.bench.fake_telegram import FakeTelegram
 from tests import images
 from tests.conftest import StartBot
-from tests.e2e.conftest import WAIT
+from tests.e2e.conftest import WAIT, query, wait_until
 from tests.fake_translate import FakeTranslate
 
 pytestmark = pytest.mark.e2e
@@ -18,7 +18,7 @@ def test_stats_for_an_admin_and_a_refusal_for_others(
 ) -> None:
     tg = fake_telegram
     admin, user = tg.add_user("Admin"), tg.add_user("Ruslan", language_code="ru")
-    bot_process(ADMIN_IDS=f"{admin.id},424242")
+    bot = bot_process(ADMIN_IDS=f"{admin.id},424242")
 
     refusal = tg.wait_reply(tg.send_text(user, "/stats"), timeout=WAIT)
     assert "Queue" not in (refusal.text or "") and "/stats" in (refusal.text or "")
@@ -32,6 +32,9 @@ def test_stats_for_an_admin_and_a_refusal_for_others(
         or "перевод" in (untranslated.text or "").lower()
     )
 
+    # a job is marked done just after Telegram took its reply
+    done = "SELECT COUNT(*) FROM jobs WHERE status = 'done'"
+    wait_until(lambda: query(bot.database, done)[0][0] == 2, "both jobs to be marked done")
     stats = tg.wait_reply(tg.send_text(admin, "/stats"), timeout=WAIT).text or ""
     assert "Queue depth: 0" in stats
     assert "Jobs per status: done 2" in stats
