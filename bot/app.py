@@ -44,8 +44,7 @@ from bot.handlers import (
 from bot.images import enable_heic
 from bot.loop_lag import LoopLag
 from bot.metrics import Metrics
-from bot.queue import CaptionQueue
-from bot.reply_stage import IDLE_POLL_S
+from bot.queue import IDLE_POLL_S, CaptionQueue
 from bot.retention import HistoryPruner
 from bot.send_budget import SendBudget
 from bot.services import CONTEXT_TYPES, Services

@@ -1,12 +1,43 @@
-"""Tasks a worker runs on their own (a download, a reply): each failure is logged, and stopping
-waits for them, up to a deadline."""
+"""Tasks that run on their own: those a worker starts (a download, a reply), which stopping waits
+for up to a deadline; and the long-lived ones a process starts and stops with itself (the lease's
+heartbeat, the history's pruning, the loop's lag). Each failure is logged."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Coroutine
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+
+class LongRunning:
+    """A task of its own for the life of the process: `run` until `stop` cancels it."""
+
+    task_name = "long-running"
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name=self.task_name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def run(self) -> None:
+        raise NotImplementedError
+
+
+async def sleep_until_set(event: asyncio.Event, timeout: float) -> None:
+    """Sleep until `event` is set (after now) or `timeout` seconds have passed."""
+    event.clear()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), timeout)
 
 
 class Background:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
 
-from bot.background import Background
+from bot.background import Background, sleep_until_set
 from bot.failures import Failures
 from bot.lease import Lease
 from bot.metrics import Metrics
@@ -27,15 +27,12 @@ from bot.reply_stage import ReplyStage
 from bot.settings import Settings
 from bot.storage import jobs
 from bot.storage.jobs import Step
-from bot.storage.models import utcnow
 from bot.typing_indicator import SHOWS_FOR_S, TypingIndicator
 from captioning.captioner import Captioner, CaptionResult
 from captioning.memory import release_freed_memory
 from captioning.preprocessing import BadImageError, open_image
 
 log = logging.getLogger(__name__)
-
-IDLE_POLL_S = 5.0
 
 
 class CaptionStage:
@@ -134,7 +131,8 @@ class CaptionStage:
                     else []
                 )
                 if not taken:
-                    await self._sleep_until_woken(await self._idle_timeout())
+                    timeout = await asyncio.to_thread(self.queue.idle_timeout, Step.CAPTION)
+                    await sleep_until_set(self.queue.wakeup, timeout)
                     continue
                 for ticket in taken:
                     if self.failures.expired(ticket):
@@ -148,17 +146,6 @@ class CaptionStage:
             except Exception:
                 log.exception("caption worker error while taking jobs")
                 await asyncio.sleep(1.0)
-
-    async def _idle_timeout(self) -> float:
-        due = await asyncio.to_thread(self.queue.next_due, Step.CAPTION)
-        if due is None:
-            return IDLE_POLL_S
-        return min(IDLE_POLL_S, max(0.05, (due - utcnow()).total_seconds()))
-
-    async def _sleep_until_woken(self, timeout: float) -> None:
-        self.queue.wakeup.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.queue.wakeup.wait(), timeout)
 
     async def _fetch(self, ticket: Ticket) -> None:
         """Download and decode one photo; the image joins those waiting for the model."""

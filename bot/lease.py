@@ -7,7 +7,6 @@ again by any other worker. A worker that stops cleanly hands its jobs back at on
 """
 
 import asyncio
-import contextlib
 import logging
 import os
 import secrets
@@ -16,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.background import LongRunning
 from bot.storage import jobs
 from bot.storage.models import utcnow
 
@@ -27,35 +27,28 @@ def default_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-class Lease:
+class Lease(LongRunning):
+    task_name = "lease-heartbeat"
+
     def __init__(
         self, sessions: sessionmaker[Session], seconds: float, name: str | None = None
     ) -> None:
+        super().__init__()
         self.sessions = sessions
         self.seconds = seconds
         self.name = name or default_name()
-        self._task: asyncio.Task[None] | None = None
 
     def until(self) -> datetime:
         """When a claim made or renewed now runs out."""
         return utcnow() + timedelta(seconds=self.seconds)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._heartbeat(), name="lease-heartbeat")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     def renew(self) -> int:
         """Renew every claim of this worker now; how many it holds."""
         with self.sessions.begin() as session:
             return jobs.renew(session, self.name, self.until())
 
-    async def _heartbeat(self) -> None:
+    async def run(self) -> None:
+        """The heartbeat."""
         while True:
             await asyncio.sleep(self.seconds / 3)
             try:

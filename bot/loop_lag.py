@@ -2,30 +2,23 @@
 how much later than that it woke (a database call, or any other work, holding the loop)."""
 
 import asyncio
-import contextlib
 
 from prometheus_client import Gauge, Histogram
+
+from bot.background import LongRunning
 
 INTERVAL_S = 0.05
 
 
-class LoopLag:
+class LoopLag(LongRunning):
+    task_name = "loop-lag"
+
     def __init__(self, histogram: Histogram, worst: Gauge) -> None:
+        super().__init__()
         self.histogram, self.worst = histogram, worst
         self._worst = 0.0
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._watch(), name="loop-lag")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _watch(self) -> None:
+    async def run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
             due = loop.time() + INTERVAL_S

@@ -29,6 +29,7 @@ from bot.storage.jobs import Step
 from bot.storage.models import Job, JobStatus, utcnow
 
 RATE_WINDOW = timedelta(minutes=1)
+IDLE_POLL_S = 5.0  # a worker with nothing to do looks at the queue again this often
 
 
 class Outcome(enum.StrEnum):
@@ -303,9 +304,14 @@ class CaptionQueue:
             claimed.sort(key=lambda job: job.message_id)
             return [Ticket.of(job) for job in claimed]
 
-    def next_due(self, step: Step) -> datetime | None:
+    def idle_timeout(self, step: Step) -> float:
+        """How long a worker with nothing to take for `step` may sleep: until the next retry or
+        lease comes due, IDLE_POLL_S at most."""
         with self.sessions() as session:
-            return jobs.next_due(session, step)
+            due = jobs.next_due(session, step)
+        if due is None:
+            return IDLE_POLL_S
+        return min(IDLE_POLL_S, max(0.05, (due - utcnow()).total_seconds()))
 
     def requeue(self, job_ids: Sequence[int]) -> None:
         """Put jobs the worker took back in the queue (their batch failed)."""

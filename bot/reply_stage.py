@@ -8,14 +8,13 @@ maybe never). A passing failure puts the job back to `captioned` with a time to 
 """
 
 import asyncio
-import contextlib
 import logging
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.background import Background
+from bot.background import Background, sleep_until_set
 from bot.caption_format import album_reply, caption_reply, grounding_notes
 from bot.caption_keyboard import caption_keyboard
 from bot.failures import Failures, languages, reply_to
@@ -30,7 +29,6 @@ from bot.translation import Translator
 
 log = logging.getLogger(__name__)
 
-IDLE_POLL_S = 5.0
 REPLIES_IN_FLIGHT = 64  # replies on their way at most (the send budget paces them)
 
 
@@ -96,7 +94,8 @@ class ReplyStage:
                     else []
                 )
                 if not replies:
-                    await self._sleep(await self._idle_timeout())
+                    timeout = await asyncio.to_thread(self.queue.idle_timeout, Step.REPLY)
+                    await sleep_until_set(self.wakeup, timeout)
                     continue
                 for parts in replies:
                     if self.failures.expired(parts[0]):
@@ -110,17 +109,6 @@ class ReplyStage:
             except Exception:
                 log.exception("reply worker error while taking jobs")
                 await asyncio.sleep(1.0)
-
-    async def _idle_timeout(self) -> float:
-        due = await asyncio.to_thread(self.queue.next_due, Step.REPLY)
-        if due is None:
-            return IDLE_POLL_S
-        return min(IDLE_POLL_S, max(0.05, (due - utcnow()).total_seconds()))
-
-    async def _sleep(self, timeout: float) -> None:
-        self.wakeup.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.wakeup.wait(), timeout)
 
     async def _deliver(self, parts: list[Ticket]) -> None:
         """Send the reply; whatever goes wrong, the jobs are not left claimed."""

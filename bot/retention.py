@@ -2,12 +2,12 @@
 translations older than HISTORY_DAYS are deleted, checked every HISTORY_PRUNE_EVERY_S."""
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.background import LongRunning
 from bot.storage import jobs, seen_updates, translations
 from bot.storage.models import utcnow
 
@@ -25,24 +25,16 @@ def prune_history(sessions: sessionmaker[Session], days: float) -> tuple[int, in
         return jobs.prune(session, before), translations.prune(session, before)
 
 
-class HistoryPruner:
+class HistoryPruner(LongRunning):
     """Prunes at start and then every `every_s` seconds, in a thread, until stopped."""
 
+    task_name = "history-pruner"
+
     def __init__(self, sessions: sessionmaker[Session], days: float, every_s: float) -> None:
+        super().__init__()
         self.sessions, self.days, self.every_s = sessions, days, every_s
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="history-pruner")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
+    async def run(self) -> None:
         while True:
             try:
                 deleted = await asyncio.to_thread(prune_history, self.sessions, self.days)

@@ -114,8 +114,14 @@ def bot_process(
         return bot.start(wait=wait)
 
     yield start
+    stop_all(started)
+
+
+def stop_all(bots: list[BotProcess]) -> None:
+    """Stop every bot still running (SIGTERM) and print every bot's log; the test fails unless
+    each exited cleanly."""
     unclean = []
-    for bot in started:
+    for bot in bots:
         if bot.running:
             try:
                 bot.stop_cleanly()

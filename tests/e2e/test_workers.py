@@ -19,6 +19,7 @@ import pytest
 from bot.bench.bot_process import BotProcess
 from bot.bench.fake_telegram import FakeTelegram
 from tests import images
+from tests.conftest import stop_all
 from tests.e2e.conftest import WAIT, is_caption, query, wait_until
 from tests.fake_translate import FakeTranslate
 from tests.postgres import PostgresServer, binaries
@@ -69,16 +70,7 @@ def cluster(
 ) -> Iterator[Cluster]:
     found = Cluster(tmp_path, fake_telegram, fake_translate, tiny_bundle, postgres.new_database())
     yield found
-    unclean = []
-    for process in found.processes:
-        if process.running:
-            try:
-                process.stop_cleanly()
-            except AssertionError as exc:
-                unclean.append(f"{process.workdir.name}: {exc}")
-        print(process.log_text())
-    if unclean:
-        pytest.fail("a process did not stop cleanly:\n" + "\n".join(unclean))
+    stop_all(found.processes)
 
 
 def send_photos(tg: FakeTelegram, users: int, each: int, slow_s: float) -> list[dict[str, object]]:
