@@ -7,11 +7,14 @@ buttons); `worker` takes no updates and captions jobs and sends their replies. A
 workers and webhook fronts can share one PostgreSQL database.
 """
 
+from __future__ import annotations
+
 import argparse
 import asyncio
 import logging
 import secrets
 import signal
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from telegram import Update
@@ -54,8 +57,9 @@ from bot.storage.database import make_engine, make_sessions, upgrade_or_log
 from bot.translation import Translator
 from bot.typing_indicator import TypingIndicator
 from bot.update_budget import UpdateBudget
-from bot.worker import CaptionWorker
-from captioning.captioner import Captioner
+
+if TYPE_CHECKING:  # the model (torch) is imported only by a process that captions
+    from captioning.captioner import Captioner
 
 log = logging.getLogger(__name__)
 
@@ -187,13 +191,13 @@ def build_application(
     translator = Translator(settings, sessions)
     typing = TypingIndicator(application.bot)
     metrics = Metrics(sessions)
-    worker = (
-        None
-        if captioner is None
-        else CaptionWorker(
+    worker = None
+    if captioner is not None:
+        from bot.worker import CaptionWorker
+
+        worker = CaptionWorker(
             application.bot, queue, sessions, captioner, translator, typing, settings, metrics
         )
-    )
     updates = UpdateBudget(settings.updates_per_minute)
     history = HistoryPruner(sessions, settings.history_days, settings.history_prune_every_s)
     application.bot_data.services = Services(
@@ -243,6 +247,8 @@ def prepare(with_model: bool) -> tuple[Settings, Captioner | None] | None:
     if not with_model:
         return settings, None
     enable_heic()
+    from captioning.captioner import Captioner
+
     try:
         return settings, Captioner.from_pretrained(settings.model_path, settings.engine)
     except Exception as exc:

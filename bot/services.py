@@ -5,7 +5,7 @@ handlers take a `BotContext`, python-telegram-bot's context typed with it.
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
@@ -20,7 +20,9 @@ from bot.storage import chats
 from bot.translation import Translator
 from bot.typing_indicator import TypingIndicator
 from bot.update_budget import UpdateBudget
-from bot.worker import CaptionWorker
+
+if TYPE_CHECKING:  # the worker brings the model (torch); a front without one never imports it
+    from bot.worker import CaptionWorker
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class Services:
     queue: CaptionQueue
     translator: Translator
     typing: TypingIndicator
-    worker: CaptionWorker | None  # None: this process takes updates only (`run --no-worker`)
+    worker: "CaptionWorker | None"  # None: this process takes updates only (`run --no-worker`)
     updates: UpdateBudget  # the flood gate's count of each user's other updates
     metrics: Metrics
     history: HistoryPruner

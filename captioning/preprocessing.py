@@ -4,14 +4,22 @@ Flickr8k as the project trains on it is squashed to 224x224 (aspect ratio not ke
 photo is resized whole, with no crop. EXIF rotation is applied first; grayscale, RGBA, palette,
 CMYK and 16-bit images become RGB (transparency over white). Pillow's decompression-bomb guard
 stays on: an image over its pixel limit is refused, not decoded.
+
+Only the last step, to a tensor, needs torch, and it imports it then: what checks and opens a
+photo (the bot's front, the web page's upload) runs without loading torch.
 """
+
+from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+if TYPE_CHECKING:
+    import torch
 
 IMAGE_SIZE = 224
 
@@ -72,10 +80,14 @@ def prepare(image: Image.Image) -> Image.Image:
 
 def to_tensor(image: Image.Image) -> torch.Tensor:
     """A prepared 224x224 RGB photo -> (3, 224, 224) float in [0, 1]."""
+    import torch
+
     array = np.asarray(image, dtype=np.float32) / 255.0  # (224, 224, 3)
     return torch.from_numpy(array).permute(2, 0, 1).contiguous()
 
 
 def batch(images: list[Image.Image]) -> torch.Tensor:
     """PIL images of any mode and size -> (B, 3, 224, 224)."""
+    import torch
+
     return torch.stack([to_tensor(prepare(im)) for im in images])

@@ -91,3 +91,20 @@ def test_health_loads_neither_torch_nor_onnxruntime(tmp_path: Path) -> None:
         env={"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
     )
     assert run.stdout.strip() == "[]", run.stdout + run.stderr
+
+
+def test_a_front_without_a_worker_loads_no_torch(tmp_path: Path) -> None:
+    """`run --no-worker` takes updates only: the bot with every handler, and no model."""
+    script = (
+        "import sys\n"
+        "from bot.app import build_application\n"
+        "from bot.settings import Settings\n"
+        f"settings = Settings(telegram_bot_token='1:x', database_url='sqlite:///{tmp_path}/d.db')\n"
+        "application = build_application(settings, None)\n"
+        "assert application.bot_data.services.worker is None\n"
+        "print(sorted({'torch', 'onnxruntime'} & set(sys.modules)))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert run.stdout.strip() == "[]", run.stdout + run.stderr
