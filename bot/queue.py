@@ -35,6 +35,7 @@ IDLE_POLL_S = 5.0  # a worker with nothing to do looks at the queue again this o
 class Outcome(enum.StrEnum):
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"  # this message already has a job
+    NOT_ASKED = "not_asked"  # a group photo wanted only as part of an album no one asked for
     QUEUE_FULL = "queue_full"
     USER_QUEUE_FULL = "user_queue_full"  # this user's photos fill their share of the queue
     RATE_LIMITED = "rate_limited"
@@ -59,6 +60,7 @@ class PhotoRequest:
     file_unique_id: str
     file_kind: str = "photo"  # or "document": an image sent as a file
     media_group_id: str | None = None  # the album it belongs to
+    album_only: bool = False  # wanted only if some photo of its album was accepted before
 
 
 @dataclass(frozen=True)
@@ -152,11 +154,14 @@ class CaptionQueue:
         self._windows: dict[tuple[int, Outcome], datetime] = {}  # notice windows still open
         self._limited_until: dict[int, datetime] = {}  # over the rate limit until then
         self._admitting = threading.Lock()  # one admission at a time in this process
+        self._in_order = asyncio.Lock()  # submits in the order they came (FIFO)
 
     async def submit(self, request: PhotoRequest) -> Outcome:
         """Accept the photo (write its job) or say why not. The database's part runs in a
-        thread, off the event loop, one submit at a time."""
-        outcome = await asyncio.to_thread(self.admit, request)
+        thread, off the event loop, one submit at a time and in the order they were called (so
+        an album's photos are judged in the order they were posted)."""
+        async with self._in_order:
+            outcome = await asyncio.to_thread(self.admit, request)
         if outcome == Outcome.ACCEPTED:
             self.wakeup.set()
             if request.media_group_id is not None:  # look again once the album has settled
@@ -180,6 +185,11 @@ class CaptionQueue:
         with self.sessions.begin() as session:
             if jobs.exists(session, request.chat_id, request.message_id):
                 return Outcome.DUPLICATE
+            if request.album_only and not (
+                request.media_group_id is not None
+                and albums.has_jobs(session, request.chat_id, request.media_group_id)
+            ):
+                return Outcome.NOT_ASKED
             if jobs.pending_count(session) >= self.queue_size:
                 return Outcome.QUEUE_FULL
             if jobs.pending_count_of(session, request.user_id) >= self.user_queue_size:

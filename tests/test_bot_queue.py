@@ -1,6 +1,7 @@
 """The caption queue: admission rules and fair batches."""
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -134,3 +135,22 @@ async def test_a_backlog_yields_to_others_unless_the_worker_is_idle(
     await queue.submit(photo(2, 1))
     assert [ticket.user_id for ticket in queue.take(8, lease, idle=False)] == [2]
     assert [ticket.user_id for ticket in queue.take(8, lease, per_user=1, idle=True)] == [1]
+
+
+async def test_album_photos_join_an_album_asked_for_in_the_order_posted(
+    sessions: sessionmaker[Session],
+) -> None:
+    queue = CaptionQueue(sessions, queue_size=100, rate_limit_per_minute=100)
+
+    def in_album(message_id: int, album: str, album_only: bool) -> PhotoRequest:
+        request = photo(1, message_id)
+        return replace(request, chat_id=-100, media_group_id=album, album_only=album_only)
+
+    # the first photo mentions the bot; the rest of its album arrive at once after it
+    outcomes = await asyncio.gather(
+        queue.submit(in_album(1, "A", album_only=False)),
+        *(queue.submit(in_album(n, "A", album_only=True)) for n in (2, 3, 4)),
+    )
+    assert outcomes == [Outcome.ACCEPTED] * 4
+    # an album no one asked for is left alone
+    assert await queue.submit(in_album(5, "B", album_only=True)) == Outcome.NOT_ASKED

@@ -15,7 +15,7 @@ from bot.handlers.reply import language_for, reply
 from bot.handlers.submit import submit
 from bot.images import is_image_document, pick_photo
 from bot.services import BotContext, services
-from bot.storage import albums, group_settings
+from bot.storage import group_settings
 from bot.texts import t
 
 log = logging.getLogger(__name__)
@@ -92,8 +92,8 @@ async def caption(update: Update, context: BotContext) -> None:
 
 async def on_photo(update: Update, context: BotContext) -> None:
     """A photo posted in a group: captioned if the bot is asked, /auto is on, or the rest of its
-    album was asked for. No await comes before the job is written, so an album's photos are
-    judged in the order they were posted."""
+    album was asked for. No await comes before the submit, and submits keep their order, so an
+    album's photos are judged in the order they were posted."""
     message = update.effective_message
     chat = update.effective_chat
     if message is None or chat is None:
@@ -104,12 +104,11 @@ async def on_photo(update: Update, context: BotContext) -> None:
     wanted = asks_bot(message, context.bot.username, context.bot.id)
     if not wanted:
         with services(context).sessions() as session:
-            wanted = group_settings.auto_caption(session, chat.id) or (
-                message.media_group_id is not None
-                and albums.has_jobs(session, chat.id, message.media_group_id)
-            )
+            wanted = group_settings.auto_caption(session, chat.id)
     if wanted:
         await submit(update, context, *found)
+    elif message.media_group_id is not None:  # the queue knows whether its album was asked for
+        await submit(update, context, *found, album_only=True)
 
 
 async def bot_sees_every_message(context: BotContext, chat_id: int) -> bool:

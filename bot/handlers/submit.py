@@ -21,9 +21,11 @@ async def submit(
     file_size: int | None,
     *,
     photo: Message | None = None,
+    album_only: bool = False,
 ) -> None:
     """Queue the photo as a job (before anything else), or say politely why not. The photo is
-    the update's message unless `photo` names another (a group's /caption replying to it)."""
+    the update's message unless `photo` names another (a group's /caption replying to it); with
+    `album_only`, only if some photo of its album was accepted before it."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
@@ -44,6 +46,7 @@ async def submit(
             file_unique_id=file_unique_id,
             file_kind="document" if target.document else "photo",
             media_group_id=target.media_group_id,
+            album_only=album_only,
         )
     )
     if outcome == Outcome.ACCEPTED:
