@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bot.bench.ports import free_port
+
 SERVER_USER = "postgres"  # who runs the server when the tests run as root
 
 
@@ -29,12 +31,6 @@ def binaries() -> Path | None:
     found = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
     folder = Path(found.stdout.strip())
     return folder if (folder / "initdb").is_file() and (folder / "postgres").is_file() else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _as_server_user(args: list[str]) -> list[str]:
@@ -84,7 +80,7 @@ def postgres_server(bindir: Path) -> Iterator[PostgresServer]:
         check=True,
         capture_output=True,
     )
-    port = _free_port()
+    port = free_port()
     log = (root / "server.log").open("w")
     server = subprocess.Popen(
         _as_server_user(

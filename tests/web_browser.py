@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 from bot.bench.bot_process import SCRUBBED_PREFIXES, captionbot_command
+from bot.bench.ports import free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright
@@ -39,13 +39,6 @@ CAPTION_TIMEOUT_MS = 180_000  # the first caption also loads the model; the mach
 def chromium_path() -> str | None:
     """Debian's Chromium, if it is installed."""
     return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class WebProcess:

@@ -32,7 +32,6 @@ captionbot[bench]`, which the dev tools include).
 from __future__ import annotations
 
 import logging
-import socket
 import tempfile
 import time
 import urllib.request
@@ -42,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.bench.model import Latency, latency
+from bot.bench.ports import free_port
 from bot.caption_keyboard import ATTENTION
 from bot.settings import Settings
 
@@ -214,12 +214,6 @@ def database_size(url: str) -> tuple[int, int]:
             return int(connection.execute(query).scalar_one()), jobs
     finally:
         engine.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
@@ -25,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from bot.bench.fake_telegram import FakeTelegram
+from bot.bench.ports import free_port
 from tests import images
 
 pytestmark = pytest.mark.docker
@@ -191,13 +191,6 @@ def test_a_photo_is_captioned(tmp_path: Path) -> None:
     )  # fmt: skip
     result = json.loads(out.strip().splitlines()[-1])
     assert result["caption"].split(), result
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_the_image_serves_the_web_page_on_request(volume: str) -> None:

@@ -3,7 +3,6 @@ pruned on schedule after HISTORY_DAYS."""
 
 from __future__ import annotations
 
-import socket
 import urllib.request
 from collections.abc import Callable
 
@@ -11,18 +10,13 @@ import pytest
 
 from bot.bench.bot_process import BotProcess
 from bot.bench.fake_telegram import FakeTelegram
+from bot.bench.ports import free_port
 from tests import images
 from tests.e2e.conftest import WAIT, is_caption, rows_about_user, wait_until
 
 pytestmark = pytest.mark.e2e
 
 StartBot = Callable[..., BotProcess]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def scrape(port: int) -> str:

@@ -6,7 +6,6 @@ of whoever asked."""
 from __future__ import annotations
 
 import json
-import socket
 import urllib.error
 import urllib.request
 
@@ -14,6 +13,7 @@ import pytest
 
 from bot.bench.bot_process import STARTUP_TIMEOUT
 from bot.bench.fake_telegram import Call, FakeTelegram
+from bot.bench.ports import free_port
 from tests import images
 from tests.conftest import StartBot
 from tests.e2e.conftest import WAIT, is_caption, query, tables_with, wait_until
@@ -57,12 +57,6 @@ def test_forget_leaves_nothing_in_any_table_even_with_a_reply_on_its_way(
     captions = [english(first), english(late)]
     assert all(is_caption(c, vocab) for c in captions), captions
     assert mentions(bot.database, user.id, captions) == []
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def post(url: str, update: dict[str, object], secret: str | None) -> int:

@@ -5,7 +5,6 @@ and counts replies only after a clean stop, when nothing can be in flight any mo
 from __future__ import annotations
 
 import signal
-import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 
 from bot.bench.bot_process import STARTUP_TIMEOUT, BotProcess
 from bot.bench.fake_telegram import FakeTelegram
+from bot.bench.ports import free_port
 from tests import images
 from tests.e2e.conftest import WAIT, is_caption, rows_about_user, wait_until
 
@@ -201,12 +201,6 @@ def test_a_bad_setting_stops_start_up_with_a_message_that_names_it(
     assert bot.process is not None
     assert bot.process.wait(STARTUP_TIMEOUT) != 0
     assert "BATCH_SIZE" in bot.log_text()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_webhook_mode(

@@ -8,7 +8,6 @@ They need Debian's PostgreSQL binaries and skip without them.
 from __future__ import annotations
 
 import json
-import socket
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ import pytest
 
 from bot.bench.bot_process import BotProcess
 from bot.bench.fake_telegram import FakeTelegram
+from bot.bench.ports import free_port
 from tests import images
 from tests.conftest import stop_all
 from tests.e2e.conftest import WAIT, is_caption, query, wait_until
@@ -126,12 +126,6 @@ def test_a_worker_started_late_takes_its_share(
     answered = cluster.answered_by()
     assert answered["late"] >= 4, answered  # a tenth; it came 3 s of downloads late
     assert all(len(tg.replies_to(photo)) == 1 for photo in photos)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_webhook_replicas_answer_an_update_once(
