@@ -324,10 +324,10 @@ class CaptionQueue:
         return min(IDLE_POLL_S, max(0.05, (due - utcnow()).total_seconds()))
 
     def requeue(self, job_ids: Sequence[int]) -> None:
-        """Put jobs the worker took back in the queue (their batch failed)."""
+        """Put jobs the worker took back in the queue (their batch failed). Called in a thread:
+        the caller wakes the taker (an asyncio event is set on the loop only)."""
         with self.sessions.begin() as session:
             jobs.requeue(session, job_ids)
-        self.wakeup.set()
 
     def requeue_unfinished(self) -> int:
         """The all-in-one bot on SQLite, at start-up: put the jobs the last process was working
