@@ -2,6 +2,7 @@
 
 from bot.storage.models import CaptionMode
 from bot.texts import t
+from captioning.hedged import join_things
 
 
 def caption_reply(english: str, russian: str | None, mode: CaptionMode, language: str) -> str:
@@ -14,6 +15,12 @@ def caption_reply(english: str, russian: str | None, mode: CaptionMode, language
     if mode == CaptionMode.RU:
         return russian
     return f"{english}\n{russian}"
+
+
+def hedged_caption(labels: list[str], language: str) -> str:
+    """The caption that says only what the classifier recognised ("Probably a stove."), from
+    `labels` already in `language` (English captions come from the model with their articles)."""
+    return t("hedged", language, things=join_things(labels, t("and", language)))
 
 
 def grounding_notes(labels: list[str], doubt: str | None, language: str) -> str:

@@ -294,6 +294,7 @@ class CaptionStage:
                     attention=result.attention,
                     tags=result.tags,
                     doubt=result.doubt,
+                    kind=result.kind,
                 ):
                     kept.append(ticket)
         return kept

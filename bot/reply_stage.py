@@ -15,7 +15,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.background import Background, sleep_until_set
-from bot.caption_format import album_reply, caption_reply, grounding_notes
+from bot.caption_format import album_reply, caption_reply, grounding_notes, hedged_caption
 from bot.caption_keyboard import caption_keyboard
 from bot.failures import Failures, languages, reply_to
 from bot.lease import Lease
@@ -23,7 +23,7 @@ from bot.metrics import Metrics
 from bot.queue import CaptionQueue, Ticket
 from bot.send_budget import captions_first
 from bot.storage import albums, jobs, translations
-from bot.storage.jobs import Step
+from bot.storage.jobs import Grounded, Step
 from bot.storage.models import CaptionMode, utcnow
 from bot.translation import Translator
 
@@ -129,8 +129,11 @@ class ReplyStage:
         first = parts[0]
         russians: list[str | None] = [None] * len(parts)
         if mode != CaptionMode.EN:
-            russians = [await self.translator.translate(caption, "ru") for caption in captions]
-        notes = [await self._notes(*grounding[ticket.id], language) for ticket in parts]
+            russians = [
+                await self._russian(caption, grounding[ticket.id])
+                for caption, ticket in zip(captions, parts, strict=True)
+            ]
+        notes = [await self._notes(grounding[ticket.id], language) for ticket in parts]
         if len(parts) == 1:
             text = caption_reply(captions[0], russians[0], mode, language)
             text = "\n".join(filter(None, [text, notes[0]]))
@@ -161,9 +164,7 @@ class ReplyStage:
             first.chat_id,
         )
 
-    def _look_up(
-        self, parts: list[Ticket]
-    ) -> tuple[dict[int, tuple[list[str], str | None]], tuple[CaptionMode, str]]:
+    def _look_up(self, parts: list[Ticket]) -> tuple[dict[int, Grounded], tuple[CaptionMode, str]]:
         """The grounding of those jobs still waiting for their reply (some user may have asked
         the bot to forget), and the chat's languages."""
         with self.sessions() as session:
@@ -187,9 +188,21 @@ class ReplyStage:
                     jobs.note_translation_failure(session, ticket.id)
                     self.metrics.translation_failures.inc()
 
-    async def _notes(self, labels: list[str], doubt: str | None, language: str) -> str:
-        """What the classifier recognised and whether the caption is a guess, in `language`
-        (labels through the translator and its cache; English where it fails)."""
+    async def _russian(self, caption: str, grounded: Grounded) -> str | None:
+        """The caption in Russian (None where the translator fails): a hedged sentence is made
+        again from its labels' translations."""
+        if not grounded.hedged:
+            return await self.translator.translate(caption, "ru")
+        labels = [await self.translator.translate(label, "ru") for label in grounded.labels]
+        if any(label is None for label in labels):
+            return None
+        return hedged_caption([label for label in labels if label], "ru")
+
+    async def _notes(self, grounded: Grounded, language: str) -> str:
+        """What the classifier recognised (unless the caption says just that) and whether the
+        caption is a guess, in `language` (labels through the translator and its cache; English
+        where it fails)."""
+        labels = [] if grounded.hedged else grounded.labels
         if language == "ru":
             labels = [await self.translator.translate(label, "ru") or label for label in labels]
-        return grounding_notes(labels, doubt, language)
+        return grounding_notes(labels, grounded.doubt, language)

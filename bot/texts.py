@@ -89,6 +89,9 @@ TEXTS: dict[str, str | Plural] = {
     ),
     "caption_failed": N_("Sorry, I could not describe this photo. Please try sending it again."),
     "recognised": N_("Also recognised: {labels}."),
+    # the caption where the model had nothing true to say: what the classifier recognised
+    "hedged": N_("Probably {things}."),
+    "and": N_("and"),
     "guess_text": N_(
         "This caption is a guess: the photo looks like text or a screen, and I was trained "
         "to describe photos of scenes, not to read."

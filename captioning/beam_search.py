@@ -4,13 +4,14 @@ Scores are summed log-probabilities; a finished beam keeps its score and only ex
 <pad> at no cost. The final ranking divides each score by (caption length) ** length_penalty,
 where the length counts the words and <end>. <pad>, <start> and <unk> are never generated.
 
-Grounding (see `grounding.py`) steers it per photo: `bonus` (B, V) is added to a word's
-log-probability until the beam says that word (or its plural; then it is spent, so the word is
-asked for once, not repeated): a share of it at every step, and all of it as a cost of ending
-the caption without the word. `ban` (B, V) marks words never said for that photo. With
-`block_ngram` n, a beam never says the same n words twice: the word that would repeat an n-gram
-it already said gets -inf; with `block_echo`, a word never follows itself, directly or one word
-later ("green green grass", "white and white").
+Nothing is banned inside the beam, so every caption is one the decoder would write: a word taken
+away mid-sentence leaves a sentence without its subject ("a small white is sitting on a couch").
+Two things steer it instead:
+- `prefix` (B, P) forces each photo's first words ("a cat"), -1 where a photo's caption is free;
+  the decoder continues a forced start fluently, and its words count in the score as any other;
+- with `block_ngram` n, a beam never says the same n words twice: the word that would repeat an
+  n-gram it already said gets -inf; with `block_echo`, a word never follows itself, directly or
+  one word later ("green green grass", "white and white"). Both only stop degenerate loops.
 
 Each step only records which beam every new beam came from and the word it added; the captions
 and their attention are read back along those links once, at the end. A step is a handful of
@@ -29,7 +30,7 @@ from captioning.vocabulary import Vocabulary
 @dataclass(frozen=True)
 class Beam:
     tokens: list[int]  # word ids, without <start>, <end> or <pad>
-    score: float  # length-normalised log-probability (without grounding's bonus)
+    score: float  # length-normalised log-probability
     attention: torch.Tensor  # (len(tokens), L): where the decoder looked for each word
 
 
@@ -41,32 +42,22 @@ def beam_search(
     max_length: int,
     length_penalty: float = 1.0,
     *,
-    bonus: torch.Tensor | None = None,
-    ban: torch.Tensor | None = None,
+    prefix: torch.Tensor | None = None,
     block_ngram: int = 0,
     block_echo: bool = False,
-    push: float = 1.0,
-    spends: torch.Tensor | None = None,
-    give_up_after: int = 16,
 ) -> list[list[Beam]]:
     """feats (B, L, D) -> for each photo, its beams, best first.
-    bonus (B, V) >= 0, spent once said; ban (B, V) bool; block_ngram: 0 to allow repeats;
-    block_echo: no word right after itself or after itself and one other ("green green",
-    "white and white"); push: the share of a bonus added at each step (ending a caption before
-    saying the word costs the whole bonus); spends (V,): the word whose bonus each word spends
-    (dogs -> dog; default: itself); give_up_after: from this many words on, a caption may end
-    without its bonus word (it will not fit)."""
+    prefix (B, P) long: the words each caption starts with, -1 for none (from there on free);
+    block_ngram: 0 to allow repeats; block_echo: no word right after itself or after itself and
+    one other ("green green", "white and white")."""
     B, L, _ = feats.shape
     K, V = beam_size, decoder.config.vocab_size
     pad, start, end = Vocabulary.pad, Vocabulary.start, Vocabulary.end
     banned = torch.zeros(V)  # added to the log-probabilities: -inf for words never generated
     banned[[pad, start, Vocabulary.unk]] = float("-inf")
-    fixed = banned.expand(B * K, V)  # (B*K, V): what every step adds, before what is spent
-    if ban is not None:
-        fixed = fixed.masked_fill(ban.repeat_interleave(K, dim=0), float("-inf"))
-    bonus = bonus.repeat_interleave(K, dim=0) if bonus is not None else None  # (B*K, V)
     done_row = torch.full((V,), float("-inf"))  # what a finished beam may add: <pad>, for free
     done_row[pad] = 0.0
+    forced = prefix.repeat_interleave(K, dim=0) if prefix is not None else None  # (B*K, P)
 
     h, c, feats_proj = decoder.init_state(feats)  # once per photo, then copied to its K beams
     h, c = h.repeat_interleave(K, dim=0), c.repeat_interleave(K, dim=0)  # (B*K, H)
@@ -79,18 +70,16 @@ def beam_search(
     finished = torch.zeros(B, K, dtype=torch.bool)
     parents, words, alphas = [], [], []  # per step: (B, K), (B, K), (B, K, L)
     said = torch.empty(B * K, 0, dtype=torch.long)  # (B*K, t): each beam's words so far
-    gained = torch.zeros(B, K)  # the bonus in each beam's score, taken out of the score it reports
 
     for t in range(max_length):
         logits, h, c, alpha = decoder.step(tokens, feats, feats_proj, h, c)
-        logp = logits.log_softmax(dim=-1) + fixed  # (B*K, V)
-        if bonus is not None:
-            # a share of each unsaid word's bonus at every step; ending before saying it costs
-            # the whole bonus
-            adjust = push * bonus
-            if t < give_up_after:
-                adjust[:, end] -= bonus.amax(dim=1)
-            logp = logp + adjust
+        logp = logits.log_softmax(dim=-1) + banned  # (B*K, V)
+        if forced is not None and t < forced.shape[1]:
+            word = forced[:, t : t + 1]  # (B*K, 1): the forced word, -1 where free
+            only = torch.full_like(logp, float("-inf")).scatter_(
+                1, word.clamp(min=0), logp.gather(1, word.clamp(min=0))
+            )  # (B*K, V): the forced word keeps its log-probability, every other word -inf
+            logp = torch.where(word >= 0, only, logp)
         blocked: list[torch.Tensor] = []  # (B*K, n) words each beam may not say next
         if block_ngram and said.shape[1] >= block_ngram:
             blocked.append(_repeats(said, block_ngram, V))
@@ -105,8 +94,6 @@ def beam_search(
         scores, flat = (scores.unsqueeze(2) + logp).view(B, K * V).topk(K, dim=1)  # sorted
         parent, word = flat // V, flat % V  # (B, K)
         rows = (parent + offsets).view(-1)  # (B*K,) into the flat beams
-        if bonus is not None:
-            gained = gained.gather(1, parent) + adjust.view(B, K * V).gather(1, flat)
         h, c = h.index_select(0, rows), c.index_select(0, rows)
         finished = finished.gather(1, parent) | (word == end) | (word == pad)
         parents.append(parent)
@@ -114,9 +101,6 @@ def beam_search(
         alphas.append(alpha.view(B, K, L))
         tokens = word.view(-1)
         said = torch.cat([said.index_select(0, rows), tokens.unsqueeze(1)], dim=1)
-        if bonus is not None:  # a word's bonus is spent once its beam says it
-            spent = tokens if spends is None else spends[tokens]
-            bonus = bonus.index_select(0, rows).scatter(1, spent.unsqueeze(1), 0.0)
         if bool(finished.all()):
             break
 
@@ -132,9 +116,8 @@ def beam_search(
 
     lengths = ((history != pad) & (history != end)).sum(dim=2)  # words per beam
     ended = (history == end).any(dim=2)
-    # beams rank with their bonuses; each reports its log-probability alone
     norm = (lengths + ended.long()).clamp(min=1).float() ** length_penalty
-    normalised, reported = scores / norm, (scores - gained) / norm
+    normalised = scores / norm
     results = []
     for b in range(B):
         beams = []
@@ -143,7 +126,7 @@ def beam_search(
                 continue
             n = int(lengths[b, k])
             beams.append(
-                Beam(history[b, k, :n].tolist(), float(reported[b, k]), attention[b, k, :n])
+                Beam(history[b, k, :n].tolist(), float(normalised[b, k]), attention[b, k, :n])
             )
         results.append(beams)
     return results

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
@@ -15,9 +16,14 @@ from captioning.encoder import GRID, Encoder
 from captioning.engines.base import Engine
 from captioning.engines.eager import eager_engine
 from captioning.engines.registry import load_engine
-from captioning.grounding import Doubt, Grounding, grounded_beam_search
+from captioning.grounding import Choice, Doubt, Grounding, grounded_beam_search
+from captioning.hedged import hedged_sentence
 from captioning.memory import release_freed_memory
 from captioning.vocabulary import Vocabulary
+
+# "sentence": the decoder's own caption; "objects": a hedged sentence of what the classifier
+# recognised, where no caption of the decoder held up against the evidence
+CaptionKind = Literal["sentence", "objects"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,7 @@ class CaptionResult:
     attention: np.ndarray  # (len(words), 7, 7): where the model looked for each word
     tags: list[tuple[str, float]] = field(default_factory=list)  # what the classifier recognised
     doubt: Doubt | None = None  # why the caption is a guess ("text", "unfamiliar"), if it is
+    kind: CaptionKind = "sentence"  # with "objects", `tags` are the things the caption names
 
     @property
     def confident(self) -> bool:
@@ -96,7 +103,7 @@ class Captioner:
     @torch.inference_mode()
     def decode(self, feats: torch.Tensor, beam_size: int | None = None) -> list[CaptionResult]:
         """features (B, 49, 2048) -> a result per photo."""
-        found, judgements = grounded_beam_search(
+        choices = grounded_beam_search(
             self.engine.decoder,
             feats,
             beam_size or self.beam_size,
@@ -104,13 +111,24 @@ class Captioner:
             self.length_penalty,
             self.grounding,
         )
-        if not judgements:
-            return [self._result(beams) for beams in found]
-        return [
-            self._result(beams, j.tags, j.doubt) for beams, j in zip(found, judgements, strict=True)
-        ]
+        return [self._result(choice) for choice in choices]
 
-    def _result(
+    def _result(self, choice: Choice) -> CaptionResult:
+        doubt = choice.judgement.doubt
+        if choice.beams:
+            return self._sentence(choice.beams, choice.judgement.tags, doubt)
+        return CaptionResult(
+            caption=hedged_sentence([label for label, _ in choice.things]),
+            score=0.0,
+            words=[],
+            alternatives=[],
+            attention=np.zeros((0, GRID, GRID), dtype=np.float32),
+            tags=choice.things,
+            doubt=doubt,
+            kind="objects",
+        )
+
+    def _sentence(
         self,
         beams: list[Beam],
         tags: list[tuple[str, float]] | None = None,

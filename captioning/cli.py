@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
                 {
                     "image": str(path),
                     "caption": result.caption,
+                    "kind": result.kind,
                     "score": round(result.score, 4),
                     "tags": [{"label": label, "probability": p} for label, p in result.tags],
                     "confident": result.confident,

@@ -125,7 +125,9 @@ def test_caption_round_trip_and_done(sessions: sessionmaker[Session]) -> None:
         assert stored.status == JobStatus.CAPTIONED
         assert stored.alternatives == [["a dog", -0.7]]
         np.testing.assert_array_equal(jobs.attention_of(stored), attention)
-        assert jobs.pending_grounding(session, [job.id]) == {job.id: (["tabby cat"], "text")}
+        assert jobs.pending_grounding(session, [job.id]) == {
+            job.id: jobs.Grounded(["tabby cat"], "text", hedged=False)
+        }
         # a captioned job whose reply failed is retried without captioning again
         assert claim(session, job.id, Step.REPLY)
         jobs.retry_later(session, job.id, utcnow(), "timed out")

@@ -1,4 +1,5 @@
-"""Grounding: the class -> word table, the bonus, the person gate, n-gram blocking, the verdict."""
+"""Grounding: the class -> word table, the rules a caption is checked by, the person gate, the
+forced start, the hedged sentence, n-gram blocking, the verdict."""
 
 from pathlib import Path
 
@@ -8,12 +9,14 @@ import torch
 from captioning.beam_search import beam_search
 from captioning.bundle_config import SHIPPED_BUNDLE
 from captioning.concepts import ConceptTable, TableError
-from captioning.grounding import Evidence, Grounding, GroundingSettings
+from captioning.grounding import Evidence, Grounding, GroundingSettings, grounded_beam_search
+from captioning.hedged import hedged_sentence
 from captioning.vocabulary import SPECIALS, Vocabulary
 from tests.helpers import tiny_decoder
 
 SHIPPED = Path(__file__).resolve().parents[1] / SHIPPED_BUNDLE
-WORDS = ["dog", "cat", "man", "runs", "grass"]  # ids 4..8 of the tiny vocabulary
+WORDS = ["dog", "cat", "man", "runs", "grass", "a", "cats"]  # ids 4..10 of the tiny vocabulary
+V = len(SPECIALS) + len(WORDS)
 D = 8
 
 
@@ -68,40 +71,67 @@ def test_table_loader_refuses_a_table_with_a_missing_row(tmp_path: Path) -> None
         ConceptTable.load(tmp_path)
 
 
-def test_confident_concept_gets_a_bonus_an_unconfident_one_none() -> None:
+def test_a_confident_animal_is_the_subject_where_no_person_is() -> None:
     grounding = tiny_grounding()
     cat = Vocabulary([*SPECIALS, *WORDS]).index["cat"]
     evidence = grounding.evidence(torch.cat([photo_features(cat=1.0), photo_features()]))
     assert evidence.probs[0, 0] > 0.99 and evidence.probs[1, 0] < 0.01
-    bonus, _ = grounding.decoding_bias(evidence)
-    assert bonus[0, cat] > 0
-    assert bonus[1].abs().sum() == 0  # nothing is asked for on the photo nobody recognised
+    rules = grounding.rules(evidence)
+    assert rules.subject.tolist() == [cat, -1]  # nothing is asked of the photo nobody recognised
+    assert rules.lead.tolist() == [cat, -1]  # "a cat ...", where no caption names it
+    # with a person in the photo, the caption need not be about the cat
+    with_person = tiny_grounding(person_bias=10.0)
+    assert with_person.rules(with_person.evidence(photo_features(cat=1.0))).subject.tolist() == [-1]
 
 
-def test_bonus_word_appears_once_and_unconfident_photo_is_decoded_plainly() -> None:
-    decoder = tiny_decoder(vocab_size=9, feature_dim=D, seed=5)
+def test_a_prefix_starts_the_caption_and_free_photos_are_decoded_plainly() -> None:
+    decoder = tiny_decoder(vocab_size=V, feature_dim=D, seed=5)
     feats = photo_features(n=2)
     plain = beam_search(decoder, feats, beam_size=3, max_length=6)
-    word = next(w for w in range(4, 9) if w not in plain[0][0].tokens)
-    bonus = torch.zeros(2, 9)
-    bonus[0, word] = 5.0
-    steered = beam_search(decoder, feats, beam_size=3, max_length=6, bonus=bonus)
-    assert steered[0][0].tokens.count(word) >= 1
-    assert steered[1][0].tokens == plain[1][0].tokens  # no bonus: the same caption
-    # the score reported is the caption's log-probability, without the bonus
-    assert steered[0][0].score <= plain[0][0].score + 1e-6
+    prefix = torch.tensor([[9, 5], [-1, -1]])  # "a cat ...", and free
+    led = beam_search(decoder, feats, beam_size=3, max_length=6, prefix=prefix)
+    assert all(beam.tokens[:2] == [9, 5] for beam in led[0])
+    assert [b.tokens for b in led[1]] == [b.tokens for b in plain[1]]
 
 
-def test_banned_words_are_never_said() -> None:
-    decoder = tiny_decoder(vocab_size=9, feature_dim=D, seed=5)
-    feats = photo_features(n=3)
-    plain = beam_search(decoder, feats, beam_size=3, max_length=6)
-    said = {w for beams in plain for beam in beams for w in beam.tokens}
-    ban = torch.zeros(3, 9, dtype=torch.bool)
-    ban[:, list(said)[:2]] = True
-    for beams in beam_search(decoder, feats, beam_size=3, max_length=6, ban=ban):
-        for beam in beams:
-            assert not set(beam.tokens) & set(list(said)[:2])
+def captions_of(beams: list[list[int]]) -> set[tuple[int, ...]]:
+    return {tuple(tokens) for tokens in beams}
+
+
+def test_a_gated_person_word_never_leaves_a_caption_without_its_subject() -> None:
+    """The person gate chooses among whole captions the decoder wrote (or starts one with what
+    the classifier saw, or says what it saw): it never takes a word out of a sentence."""
+    man = Vocabulary([*SPECIALS, *WORDS]).index["man"]
+    checked = 0
+    for seed in range(8):
+        decoder = tiny_decoder(vocab_size=V, feature_dim=D, seed=seed)
+        feats = torch.cat([photo_features(n=3), photo_features(cat=1.0, n=3)])
+        grounding = tiny_grounding(person_bias=-10.0)  # nobody in any photo
+        plain = beam_search(decoder, feats, 3, 8, block_ngram=2, block_echo=True)
+        free = [captions_of([b.tokens for b in beams]) for beams in plain]
+        prefix = torch.tensor([[9, 5]] * 6)
+        led = beam_search(decoder, feats, 3, 8, prefix=prefix, block_ngram=2, block_echo=True)
+        started = [captions_of([b.tokens for b in beams]) for beams in led]
+        for b, choice in enumerate(grounded_beam_search(decoder, feats, 3, 8, 1.0, grounding)):
+            for beam in choice.beams:
+                assert man not in beam.tokens
+                # a caption the decoder wrote whole: unchanged, or after the forced "a cat"
+                assert tuple(beam.tokens) in free[b] | started[b]
+            if not choice.beams:  # nothing held up: the hedged sentence of what was seen
+                assert choice.things
+            checked += any(man in tokens for tokens in free[b])
+    assert checked > 0  # some of the tiny decoders' captions did name the person
+
+
+def test_the_hedged_sentence_says_what_was_recognised() -> None:
+    assert hedged_sentence(["stove"]) == "Probably a stove."
+    assert hedged_sentence(["stove", "orange", "sink"]) == "Probably a stove, an orange and a sink."
+    decoder = tiny_decoder(vocab_size=V, feature_dim=D, seed=1)
+    grounding = tiny_grounding(person_bias=-10.0)
+    grounding.leads[:] = False  # nothing to start a caption with
+    grounding.person_ids = torch.arange(4, V)  # and every word a person: no caption holds up
+    choice = grounded_beam_search(decoder, photo_features(cat=1.0), 3, 6, 1.0, grounding)[0]
+    assert choice.beams == [] and choice.things[0][0] == "tabby cat"
 
 
 def trigrams(tokens: list[int]) -> list[tuple[int, ...]]:
@@ -126,25 +156,15 @@ def test_trigram_blocking_stops_repeats() -> None:
 
 
 def test_grounded_batch_equals_one_by_one() -> None:
-    decoder = tiny_decoder(vocab_size=9, feature_dim=D, seed=2)
-    feats = torch.randn(5, 4, D)
-    bonus = torch.zeros(5, 9)
-    bonus[torch.arange(5), torch.tensor([4, 5, 6, 7, 8])] = 3.0
-    ban = torch.zeros(5, 9, dtype=torch.bool)
-    ban[::2, 6] = True
-    batch = beam_search(decoder, feats, 3, 12, bonus=bonus, ban=ban, block_ngram=3)
-    for b in range(5):
-        one = beam_search(
-            decoder,
-            feats[b : b + 1],
-            3,
-            12,
-            bonus=bonus[b : b + 1],
-            ban=ban[b : b + 1],
-            block_ngram=3,
-        )
-        assert [x.tokens for x in batch[b]] == [x.tokens for x in one[0]]
-        for x, y in zip(batch[b], one[0], strict=True):
+    decoder = tiny_decoder(vocab_size=V, feature_dim=D, seed=2)
+    feats = torch.cat([photo_features(n=2), photo_features(cat=1.0, n=2), torch.randn(2, 4, D)])
+    grounding = tiny_grounding(person_bias=-1.0)
+    batch = grounded_beam_search(decoder, feats, 3, 12, 1.0, grounding)
+    for b in range(len(feats)):
+        one = grounded_beam_search(decoder, feats[b : b + 1], 3, 12, 1.0, grounding)[0]
+        assert [x.tokens for x in batch[b].beams] == [x.tokens for x in one.beams]
+        assert batch[b].things == one.things
+        for x, y in zip(batch[b].beams, one.beams, strict=True):
             assert abs(x.score - y.score) < 1e-5
 
 
@@ -154,14 +174,13 @@ def test_person_words_need_evidence_of_a_person() -> None:
 
     def banned(person_bias: float, photo: torch.Tensor) -> bool:
         grounding = tiny_grounding(person_bias=person_bias)
-        _, ban = grounding.decoding_bias(grounding.evidence(photo))
-        return bool(ban[0, man])
+        return bool(grounding.rules(grounding.evidence(photo)).forbidden[0, man])
 
     assert banned(-5.0, feats)  # P(person) 0.01
     assert not banned(1.4, feats)  # P(person) 0.8
-    # beside a confident cat, 0.75 is not enough for the person the head imagined; 0.99 is
-    assert not banned(1.1, feats)  # P(person) 0.75
-    assert banned(1.1, cat)
+    # beside a confident cat, 0.5 is not enough for the person the head imagined; 0.99 is
+    assert not banned(0.0, feats)  # P(person) 0.5
+    assert banned(0.0, cat)
     assert not banned(5.0, cat)
 
 
@@ -173,8 +192,7 @@ def test_an_unfamiliar_photo_needs_more_evidence_of_a_person() -> None:
         grounding = tiny_grounding(person_bias=person_bias, familiar=familiar)
         evidence = grounding.evidence(feats)
         assert float(evidence.familiar[0]) == pytest.approx(familiar, abs=1e-5)
-        _, ban = grounding.decoding_bias(evidence)
-        return bool(ban[0, man])
+        return bool(grounding.rules(evidence).forbidden[0, man])
 
     assert not banned(1.4, familiar=1.0)  # P(person) 0.8 on a photo like the head's own
     assert banned(1.4, familiar=0.0)  # the same 0.8 on classes the head never saw: its prior

@@ -3,7 +3,9 @@
 Unlike `evaluate` (the decoder on cached eager features), this runs each engine's own encoder on
 the photos, so it shows what an engine's shortcuts (ONNX Runtime, int8) cost in BLEU. With the
 eager engine among them, every other engine's BLEU-4 is compared with eager's, and one that
-differs by more than TOLERANCE is reported as failing.
+differs by more than TOLERANCE is reported as failing. Beside BLEU it reports what a reader sees
+(see `everyday.py`): captions with a broken subject, hedged sentences, and people recall on the
+photos whose references mostly name people.
 """
 
 import json
@@ -14,6 +16,7 @@ from typing import Any
 
 from captioning.captioner import Captioner
 from captioning.preprocessing import open_image
+from training.everyday import people_recall, reader_figures
 from training.flickr8k import load
 from training.metrics import bleu
 
@@ -23,14 +26,20 @@ TOLERANCE = 0.005  # the most BLEU-4 an engine may lose (or gain) against eager
 BATCH = 16
 
 
-def caption_split(captioner: Captioner, paths: list[Path], beam: int | None) -> list[str]:
+def caption_split(
+    captioner: Captioner, paths: list[Path], beam: int | None
+) -> tuple[list[str], list[bool]]:
+    """-> each photo's caption, and whether it is a hedged sentence of the classifier's labels."""
     captions: list[str] = []
+    hedged: list[bool] = []
     for start in range(0, len(paths), BATCH):
         images = [open_image(path) for path in paths[start : start + BATCH]]
-        captions += [result.caption for result in captioner.caption(images, beam)]
+        results = captioner.caption(images, beam)
+        captions += [result.caption for result in results]
+        hedged += [result.kind == "objects" for result in results]
         if start // BATCH % 10 == 0:
             log.info("%d/%d photos", len(captions), len(paths))
-    return captions
+    return captions, hedged
 
 
 def evaluate_engines(
@@ -53,16 +62,31 @@ def evaluate_engines(
     for engine in engines:
         captioner = Captioner.from_pretrained(bundle, engine=engine, grounded=grounded)
         started = time.monotonic()
-        captions = caption_split(captioner, paths, beam)
+        captions, hedged = caption_split(captioner, paths, beam)
         seconds = time.monotonic() - started
         scores = bleu(captions, references)
+        reader = reader_figures(captions, hedged)
+        recall, with_people = people_recall(captions, references)
         results[engine] = {
             "BLEU": [round(s, 4) for s in scores],
             "seconds": round(seconds, 1),
+            "broken_subject": round(reader["broken_subject"], 4),
+            "hedged": round(reader["hedged"], 4),
+            "people_recall": round(recall, 4),
+            "photos_with_people": with_people,
+            "broken_captions": reader["broken_captions"],
             "captions": captions,
         }
         log.info(
-            "%s: BLEU-1..4 %s in %.0f s", engine, " ".join(f"{s:.4f}" for s in scores), seconds
+            "%s: BLEU-1..4 %s in %.0f s; broken subjects %.2f %%, hedged %.2f %%, people recall "
+            "%.2f %% of %d",
+            engine,
+            " ".join(f"{s:.4f}" for s in scores),
+            seconds,
+            100 * reader["broken_subject"],
+            100 * reader["hedged"],
+            100 * recall,
+            with_people,
         )
     ok = True
     decoding = "grounded" if grounded else "plain"
@@ -71,7 +95,12 @@ def evaluate_engines(
         f"{decoding} decoding"
     ]
     for engine, result in results.items():
-        line = f"{engine:<10} BLEU-4 {result['BLEU'][3]:.4f}  ({result['seconds']:.0f} s)"
+        line = (
+            f"{engine:<10} BLEU-4 {result['BLEU'][3]:.4f}  broken subjects "
+            f"{100 * result['broken_subject']:.2f} %  people recall "
+            f"{100 * result['people_recall']:.2f} %  hedged {100 * result['hedged']:.2f} %  "
+            f"({result['seconds']:.0f} s)"
+        )
         if "eager" in results and engine != "eager":
             delta = result["BLEU"][3] - results["eager"]["BLEU"][3]
             same = sum(

@@ -7,9 +7,12 @@ Two kinds of folder (see ../shared/everyday):
   mentions, and of the captions, those that no reference mentions) and BLEU-4.
 - ImageNet-named photos (`SYNSET_label.jpg`): the class is known, so it prints people invented on
   the animal and food photos and how often the caption names the dog, the cat and the bird.
-Both print the share of degenerate captions (an n-gram said twice in a row, like "white and white
-and white", or a caption that runs to the maximum length) and of replies that say their caption
-is a guess.
+Both print what a reader sees: the share of captions with a broken subject ("a small white is
+sitting on a couch", see `fluency.py`), of degenerate captions (an n-gram said twice in a row, like
+"white and white and white", or a caption that runs to the maximum length), of hedged sentences
+built from the classifier's labels where no caption held up ("Probably a stove."), and of replies
+that say their caption is a guess. COCO folders also print people recall: of the photos whose
+references mostly name people, the share of captions that name one.
 
 Words are matched after the project's tokenizer, singular and plural alike.
 """
@@ -26,6 +29,7 @@ from captioning.captioner import Captioner, CaptionResult
 from captioning.concepts import ConceptTable
 from captioning.preprocessing import open_image
 from captioning.vocabulary import tokenize
+from training.fluency import broken_subject
 from training.metrics import bleu
 
 log = logging.getLogger(__name__)
@@ -136,6 +140,7 @@ class Captions:
     photos: list[str]
     captions: list[str]
     guesses: list[bool]  # the reply says the caption is a guess
+    hedged: list[bool]  # the caption is a sentence of the classifier's labels ("objects")
     seconds: float
 
 
@@ -174,8 +179,31 @@ def caption_photos(captioner: Captioner, paths: list[Path], beam: int | None) ->
         [p.name for p in paths],
         [r.caption for r in results],
         [not r.confident for r in results],
+        [r.kind == "objects" for r in results],
         time.monotonic() - started,
     )
+
+
+def mostly_people(references: list[str]) -> bool:
+    """Most of the references name a person: the photo is about people."""
+    return sum(names_person(r) for r in references) * 2 > len(references)
+
+
+def reader_figures(captions: list[str], hedged: list[bool]) -> dict[str, Any]:
+    """What a reader sees: broken subjects (among the decoder's sentences) and hedged ones."""
+    sentences = [c for c, h in zip(captions, hedged, strict=True) if not h]
+    broken = [c for c in sentences if broken_subject(c)]
+    return {
+        "broken_subject": len(broken) / len(captions) if captions else 0.0,
+        "broken_captions": broken,
+        "hedged": share(hedged),
+    }
+
+
+def people_recall(captions: list[str], references: list[list[str]]) -> tuple[float, int]:
+    """Of the photos whose references mostly name people, the share of captions naming one."""
+    named = [names_person(c) for c, r in zip(captions, references, strict=True) if mostly_people(r)]
+    return share(named), len(named)
 
 
 def coco_figures(
@@ -193,10 +221,13 @@ def coco_figures(
         mentions += len(said)
         hallucinated += len(wrong)
         captions_with += bool(wrong)
+    recall, with_people = people_recall(captions, references)
     return {
         "photos": len(captions),
         "photos_without_people": sum(no_person),
         "people_invented": share(invented_people),
+        "photos_with_people": with_people,
+        "people_recall": recall,
         "chair_i": hallucinated / mentions if mentions else 0.0,
         "chair_s": captions_with / len(captions),
         "bleu4": bleu(captions, references)[3],
@@ -217,8 +248,9 @@ def imagenet_figures(
 
     def named(kind: str, members: Iterable[int]) -> float:
         wanted = set(members)
+        # its word ("dog"), or the class itself ("Probably a goldfinch.")
         return share(
-            bool(set(tokenize(c)) & set(NAMES[kind]))
+            bool(set(tokenize(c)) & set(NAMES[kind])) or table.labels[k].lower() in c.lower()
             for c, k in zip(captions, classes, strict=True)
             if k in wanted
         )
@@ -250,6 +282,7 @@ def evaluate_everyday(
         paths = sorted(folder.glob("*.jpg")) + sorted(folder.glob("*.JPEG"))
         done = caption_photos(captioner, paths, beam)
         figures = imagenet_figures(done.photos, done.captions, table, captioner.max_length)
+    figures |= reader_figures(done.captions, done.hedged)
     summary = {
         "folder": str(folder),
         "engine": engine,
@@ -261,7 +294,7 @@ def evaluate_everyday(
         "captions": dict(zip(done.photos, done.captions, strict=True)),
     }
     for key, value in summary.items():
-        if key != "captions":
+        if key not in ("captions", "cat_captions"):
             log.info("%s: %s", key, value)
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")

@@ -70,7 +70,7 @@ def _time_batch(
     began = time.perf_counter()
     feats = engine.encode(chunk)
     encoded = time.perf_counter()
-    results, _ = grounded_beam_search(
+    results = grounded_beam_search(
         engine.decoder,
         feats,
         decoding.beam_size,
@@ -79,7 +79,10 @@ def _time_batch(
         decoding.grounding,
     )
     decoded = time.perf_counter()
-    captions = [" ".join(decoding.vocab.decode(beams[0].tokens)) for beams in results]
+    captions = [
+        " ".join(decoding.vocab.decode(choice.beams[0].tokens)) if choice.beams else "(objects)"
+        for choice in results
+    ]
     return encoded - began, decoded - encoded, captions
 
 

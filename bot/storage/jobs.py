@@ -2,6 +2,7 @@
 
 import enum
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -248,6 +249,7 @@ def save_caption(
     attention: np.ndarray,
     tags: list[tuple[str, float]] | None = None,
     doubt: str | None = None,
+    kind: str | None = None,
 ) -> bool:
     """Store the model's answer; the job waits for its reply. False if the job is gone (its user
     asked to forget) or no longer this worker's (its lease ran out and another took it over)."""
@@ -263,6 +265,7 @@ def save_caption(
     job.attention = np.ascontiguousarray(attention, dtype=np.float32).tobytes()
     job.tags = [[label, p] for label, p in tags or []]
     job.doubt = doubt
+    job.caption_kind = None if kind == "sentence" else kind
     return True
 
 
@@ -355,15 +358,26 @@ def forget_user(session: Session, user_id: int) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def pending_grounding(
-    session: Session, job_ids: list[int]
-) -> dict[int, tuple[list[str], str | None]]:
-    """For each of these jobs still waiting for its reply: the labels the classifier recognised
-    and why its caption is a guess (or None)."""
+@dataclass(frozen=True)
+class Grounded:
+    """What the reply says beside a job's caption."""
+
+    labels: list[str]  # what the classifier recognised
+    doubt: str | None  # why the caption is a guess, or None
+    hedged: bool  # the caption is a sentence of those labels ("Probably a stove.")
+
+
+def pending_grounding(session: Session, job_ids: list[int]) -> dict[int, Grounded]:
+    """For each of these jobs still waiting for its reply: its grounding."""
     rows = session.execute(
-        select(Job.id, Job.tags, Job.doubt).where(Job.id.in_(job_ids), Job.status.in_(PENDING))
+        select(Job.id, Job.tags, Job.doubt, Job.caption_kind).where(
+            Job.id.in_(job_ids), Job.status.in_(PENDING)
+        )
     )
-    return {job_id: ([label for label, _ in tags or []], doubt) for job_id, tags, doubt in rows}
+    return {
+        job_id: Grounded([label for label, _ in tags or []], doubt, kind == "objects")
+        for job_id, tags, doubt, kind in rows
+    }
 
 
 def prune(session: Session, before: datetime) -> int:

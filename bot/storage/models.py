@@ -111,6 +111,8 @@ class Job(Base):
     attention: Mapped[bytes | None] = mapped_column(LargeBinary)  # float32 (len(words), 7, 7)
     tags: Mapped[list[Any] | None] = mapped_column(JSON)  # [[ImageNet label, probability], ...]
     doubt: Mapped[str | None] = mapped_column(String(16))  # why the caption is a guess, if it is
+    # "objects": a hedged sentence of the tags' labels ("Probably a stove."); None: the decoder's
+    caption_kind: Mapped[str | None] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
     reply_message_id: Mapped[int | None] = mapped_column(BigInteger)
     attention_message_id: Mapped[int | None] = mapped_column(BigInteger)  # 0: being sent
