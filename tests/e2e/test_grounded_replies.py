@@ -38,22 +38,23 @@ def caption(tg: FakeTelegram, user: FakeUser, seed: int) -> Call:
     return tg.wait_reply(tg.send_photo(user, images.jpeg(seed)), timeout=WAIT)
 
 
-def test_recognised_objects_in_english_and_russian(
+def test_the_hedged_sentence_in_english_and_russian(
     grounded_bot: StartGrounded,
     fake_telegram: FakeTelegram,
 ) -> None:
+    """The tiny model's captions never name the cat its classifier is sure of: the reply says
+    only what was recognised, built from the label (translated for a Russian chat)."""
     grounded_bot(TABBY)
     tg = fake_telegram
     english = tg.add_user(language_code="en")
     lines = (caption(tg, english, 1).text or "").splitlines()
-    assert "cat" in lines[0].lower().split(), lines  # the caption names what was recognised
-    assert lines[-1] == "Also recognised: tabby cat."
+    assert lines == ["Probably a tabby cat."]  # no "Also recognised": the sentence says it
 
     russian = tg.add_user(language_code="en")
     answer_to(tg, russian, "/lang ru")
     lines = (caption(tg, russian, 2).text or "").splitlines()
     assert has_cyrillic(lines[0])
-    assert lines[-1] == f"Ещё я узнал: {expected('tabby cat')}."
+    assert lines == [f"Вероятно, {expected('tabby cat')}."]
 
 
 def test_a_caption_of_text_says_it_is_a_guess(
@@ -65,7 +66,7 @@ def test_a_caption_of_text_says_it_is_a_guess(
     user = tg.add_user(language_code="en")
     text = caption(tg, user, 3).text or ""
     assert "This caption is a guess: the photo looks like text or a screen" in text
-    assert "Also recognised: website." in text
+    assert "website" in text  # in the caption or in "Also recognised"
     russian = tg.add_user(language_code="ru")
     answer_to(tg, russian, "/lang ru")
     assert "Эта подпись — догадка" in (caption(tg, russian, 4).text or "")
