@@ -329,12 +329,6 @@ class CaptionQueue:
         with self.sessions.begin() as session:
             jobs.requeue(session, job_ids)
 
-    def requeue_unfinished(self) -> int:
-        """The all-in-one bot on SQLite, at start-up: put the jobs the last process was working
-        on back in the queue (on a shared database, leases do that)."""
-        with self.sessions.begin() as session:
-            return jobs.requeue_unfinished(session)
-
     def release(self, lease: Lease) -> int:
         """The worker stops: the jobs it holds go back in the queue for the others now."""
         with self.sessions.begin() as session:

@@ -106,8 +106,6 @@ async def test_take_is_fair_and_never_hands_out_a_job_twice(
     assert queue.release(Lease(sessions, 30.0, "another worker")) == 0  # not theirs
     assert queue.release(lease) == 25  # a worker that stops hands its jobs back
     assert len(queue.take(100, lease)) == 25
-    assert queue.requeue_unfinished() == 25  # the all-in-one bot's start on SQLite
-    assert len(queue.take(100, lease)) == 25
 
 
 async def test_take_gives_one_user_no_more_than_their_room(

@@ -40,7 +40,23 @@ async def bot(
     telegram = FakeTelegram()
     database = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
     upgrade(database)
-    settings = Settings(
+    settings = bot_settings(telegram, database, tiny_bundle, translate)
+    application = build_application(settings, captioner, requests_to(telegram))
+    await application.initialize()
+    try:
+        yield InProcessBot(application, telegram)
+    finally:
+        await application.shutdown()
+
+
+def requests_to(telegram: FakeTelegram) -> tuple[InProcessRequest, InProcessRequest]:
+    return InProcessRequest(telegram), InProcessRequest(telegram)
+
+
+def bot_settings(
+    telegram: FakeTelegram, database: str, tiny_bundle: Path, translate: FakeTranslate
+) -> Settings:
+    return Settings(
         _env_file=None,
         telegram_bot_token=telegram.token,
         telegram_base_url=telegram.base_url,
@@ -54,13 +70,6 @@ async def bot(
         google_translate_url=translate.google_url,
         batch_wait_ms=10,
     )
-    requests = (InProcessRequest(telegram), InProcessRequest(telegram))
-    application = build_application(settings, captioner, requests)
-    await application.initialize()
-    try:
-        yield InProcessBot(application, telegram)
-    finally:
-        await application.shutdown()
 
 
 def texts(calls: list[Call]) -> list[str]:
@@ -143,3 +152,39 @@ async def test_the_worker_captions_and_translates_a_photo(bot: InProcessBot) -> 
     database = bot.services.settings.database_url.removeprefix("sqlite:///")
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT status, caption FROM jobs").fetchall() == [("done", english)]
+
+
+async def test_two_workers_on_one_sqlite_file_take_nothing_from_each_other(
+    bot: InProcessBot, captioner: Captioner
+) -> None:
+    """A second worker's start leaves the first one's claims alone, and a photo is answered once
+    by the two of them."""
+    tg = bot.telegram
+    user = tg.add_user()
+    first, second = tg.send_photo(user, images.jpeg(6)), tg.send_photo(user, images.jpeg(7))
+    await bot.deliver(message=first)
+    one = bot.services.worker
+    [held] = await asyncio.to_thread(bot.services.queue.take, 8, one.lease)  # one is captioning it
+    settings = bot.services.settings
+    other = build_application(settings, captioner, requests_to(tg))
+    await other.initialize()
+    two = other.bot_data.services.worker
+    database = settings.database_url.removeprefix("sqlite:///")
+    try:
+        two.start()
+        with sqlite3.connect(database) as db:
+            row = db.execute("SELECT status, worker FROM jobs WHERE id = ?", (held.id,)).fetchone()
+        assert row == ("running", one.lease.name)  # not taken from the first worker
+        await asyncio.to_thread(bot.services.queue.requeue, [held.id])  # one hands it back
+        one.start()
+        await bot.deliver(message=second)
+        await asyncio.to_thread(tg.wait_reply, first, timeout=60)
+        await asyncio.to_thread(tg.wait_reply, second, timeout=60)
+    finally:
+        await one.stop()
+        await two.stop()
+        await other.shutdown()
+    replies = [call for call in tg.calls() if call.method == "sendMessage"]
+    assert len(replies) == 2  # each photo once
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT status FROM jobs").fetchall() == [("done",), ("done",)]
