@@ -33,6 +33,7 @@ from PIL import Image
 
 from bot.bench.loopback_server import LoopbackServer
 from bot.bench.telegram_formatting import EntityParseError, plain_text
+from bot.send_budget import sends_message
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -654,7 +655,7 @@ class FakeTelegram(LoopbackServer):
             self._group_limit = per_minute
 
     def _over_group_limit(self, key: str, params: dict[str, Any]) -> ApiError | None:
-        if self._group_limit is None or key not in SEND_METHODS:
+        if self._group_limit is None or not sends_message(key):
             return None
         try:
             chat_id = int(params.get("chat_id"))  # type: ignore[arg-type]
