@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import secrets
 import signal
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
@@ -228,7 +227,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--webhook",
         metavar="URL",
         help="receive updates by webhook at this public HTTPS URL instead of long polling "
-        "(listens on WEBHOOK_LISTEN:WEBHOOK_PORT; the secret token is WEBHOOK_SECRET)",
+        "(listens on WEBHOOK_LISTEN:WEBHOOK_PORT; the secret token is WEBHOOK_SECRET, or one "
+        "derived from the bot token, the same in every replica)",
     )
 
 
@@ -327,14 +327,13 @@ async def serve_worker(application: Application) -> None:
 def serve(application: Application, settings: Settings, webhook_url: str | None) -> None:
     """Take updates until SIGINT/SIGTERM: by webhook if there is a URL, else by long polling."""
     if webhook_url:
-        secret = settings.webhook_secret or secrets.token_urlsafe(32)
         log.info("receiving updates by webhook at %s", webhook_url)
         application.run_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,
             url_path=urlparse(webhook_url).path.lstrip("/"),
             webhook_url=webhook_url,
-            secret_token=secret,
+            secret_token=settings.webhook_secret_token(),
             allowed_updates=Update.ALL_TYPES,
             bootstrap_retries=BOOTSTRAP_RETRIES,
         )

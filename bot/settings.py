@@ -3,6 +3,8 @@
 `Settings()` is built once by the command that starts the bot and handed to whatever needs it.
 """
 
+import hashlib
+import hmac
 import logging
 from pathlib import Path
 from typing import Annotated
@@ -78,6 +80,15 @@ class Settings(BaseSettings):
     webhook_secret: str | None = None
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+
+    def webhook_secret_token(self) -> str:
+        """The secret Telegram sends with each webhook delivery: WEBHOOK_SECRET, or else one
+        derived from the bot token (an HMAC, which does not reveal the token), so that every
+        replica of one bot registers and expects the same one."""
+        if self.webhook_secret:
+            return self.webhook_secret
+        token = (self.telegram_bot_token or "").encode()
+        return hmac.new(token, b"captionbot webhook secret", hashlib.sha256).hexdigest()
 
     @field_validator("translation_backends", mode="before")
     @classmethod

@@ -117,3 +117,14 @@ def test_db_upgrade_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
         main(["db", "upgrade"])
     assert exit_.value.code == 0
     assert database.exists()
+
+
+def test_replicas_without_webhook_secret_share_one_derived_from_the_token() -> None:
+    one = Settings(_env_file=None, telegram_bot_token="123:ABC")
+    two = Settings(_env_file=None, telegram_bot_token="123:ABC")
+    other_bot = Settings(_env_file=None, telegram_bot_token="456:DEF")
+    secret = one.webhook_secret_token()
+    assert secret == two.webhook_secret_token() != other_bot.webhook_secret_token()
+    assert "ABC" not in secret and len(secret) <= 256 and secret.isalnum()
+    configured = Settings(_env_file=None, telegram_bot_token="123:ABC", webhook_secret="s3cret")
+    assert configured.webhook_secret_token() == "s3cret"

@@ -71,7 +71,7 @@ def post(url: str, update: dict[str, object], secret: str | None) -> int:
         return int(exc.code)
 
 
-@pytest.mark.parametrize("configured", ["s3cret-token", None], ids=["WEBHOOK_SECRET", "random"])
+@pytest.mark.parametrize("configured", ["s3cret-token", None], ids=["WEBHOOK_SECRET", "derived"])
 def test_webhook_refuses_deliveries_without_the_secret_token(
     bot_process: StartBot, fake_telegram: FakeTelegram, configured: str | None
 ) -> None:
