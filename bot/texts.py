@@ -167,6 +167,7 @@ TEXTS: dict[str, str | Plural] = {
     "photo_unavailable": N_("Sorry, I could not get this photo from Telegram again."),
     # Inline mode
     "inline_empty_title": N_("No captioned photos yet"),
+    "button_stale": N_("This button no longer works."),
     "inline_empty_description": N_(
         "Send me a photo in a private chat; then find it here by its words."
     ),

@@ -4,6 +4,7 @@ calls answered by the fake Telegram server's code (tests/in_process.py), a tiny 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -188,3 +189,85 @@ async def test_two_workers_on_one_sqlite_file_take_nothing_from_each_other(
     assert len(replies) == 2  # each photo once
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT status FROM jobs").fetchall() == [("done",), ("done",)]
+
+
+def answers(tg: FakeTelegram) -> list[str | None]:
+    """The texts of the bot's answers to button presses, in order."""
+    return [call.params.get("text") for call in tg.calls("answerCallbackQuery")]
+
+
+async def test_a_button_under_an_old_message_or_with_stale_data_is_answered(
+    bot: InProcessBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    tg = bot.telegram
+    user = tg.add_user()
+    group = tg.add_group(creator=user)
+    with caplog.at_level(logging.WARNING):
+        for chat, data in [
+            (user, "attn:1"),  # the caption message is too old for the bot to see
+            (group, "alts:2"),
+            (user, "history:1:0"),
+            (user, "attn:99999999999999999999"),
+            (user, "v1-button:7"),  # an earlier version's
+        ]:
+            await bot.deliver(**tg.old_button_press(user, chat, data))
+        # the message is there, the data stale
+        note = tg.send_text(user, "/start")
+        await bot.deliver(message=note)
+        await bot.deliver(**tg.old_button_press(user, user, "alts:99999999999999999999"))
+    assert answers(tg) == ["This button no longer works."] * 6
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_channel_posts_and_membership_changes_are_logged_and_left_alone(
+    bot: InProcessBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    tg = bot.telegram
+    owner = tg.add_user("Owner")
+    group = tg.add_group(creator=owner)
+    channel = {"id": -100777, "type": "channel", "title": "News"}
+    me = {"id": tg.bot_user.id, "is_bot": True, "first_name": "captionbot"}
+    photo = tg.photo_sizes(images.jpeg(8))
+    with caplog.at_level(logging.INFO):
+        await bot.deliver(
+            channel_post={"message_id": 1, "date": 1, "chat": channel, "photo": photo}
+        )
+        await bot.deliver(
+            channel_post={
+                "message_id": 2,
+                "date": 1,
+                "chat": channel,
+                "text": "/stats",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            }
+        )
+        for old, new in [("left", "member"), ("member", "kicked")]:
+            await bot.deliver(
+                my_chat_member={
+                    "chat": group.as_dict(),
+                    "from": owner.as_dict(),
+                    "date": 1,
+                    "old_chat_member": {"user": me, "status": old},
+                    "new_chat_member": {"user": me, "status": new, "until_date": 0},
+                }
+            )
+    assert [call.method for call in tg.calls()] == ["getMe"]  # nothing said, nothing queued
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    log = caplog.text
+    assert "channel post" in log and f"added to chat {group.id}" in log
+    assert f"removed from chat {group.id}" in log
+
+
+async def test_caption_in_reply_to_a_message_without_a_photo_says_so(bot: InProcessBot) -> None:
+    tg = bot.telegram
+    user = tg.add_user()
+    group = tg.add_group(creator=user)
+    text = tg.send_text(user, "just words", chat=group)
+    await bot.deliver(message=tg.send_text(user, "/caption", chat=group, reply_to=text))
+    sticker = {"file_id": "s1", "file_unique_id": "u1", "type": "regular", "width": 512,
+               "height": 512, "is_animated": False, "is_video": False}  # fmt: skip
+    sticker = tg.user_message(user, chat=group, sticker=sticker)
+    await bot.deliver(message=tg.send_text(user, "/caption", chat=group, reply_to=sticker))
+    replies = texts(tg.messages(group.id))
+    assert len(replies) == 2
+    assert all("no photo" in reply.lower() for reply in replies), replies

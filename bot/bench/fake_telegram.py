@@ -597,6 +597,25 @@ class FakeTelegram(LoopbackServer):
             }
         return update
 
+    def old_button_press(self, user: FakeUser, chat: Chat, data: str) -> dict[str, Any]:
+        """The update of a press on a button with `data` under a message the bot can no longer
+        see (deleted, or over 48 hours old: Telegram sends it as an inaccessible message, date
+        0), not yet delivered."""
+        with self._lock:
+            query_id = f"{next(self._ids)}{user.id}"
+            self._callback_queries[query_id] = False
+            message_id = next(self._ids)
+        chat_dict = chat.private_chat() if isinstance(chat, FakeUser) else chat.as_dict()
+        return {
+            "callback_query": {
+                "id": query_id,
+                "from": user.as_dict(),
+                "message": {"chat": chat_dict, "message_id": message_id, "date": 0},
+                "chat_instance": f"-{abs(chat.id)}77",
+                "data": data,
+            }
+        }
+
     def send_inline_query(self, user: FakeUser, query: str, *, offset: str = "") -> str:
         """An inline query `@bot query` typed by `user`; returns its id."""
         with self._lock:

@@ -7,6 +7,7 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.handlers.reply import language_for, reply
+from bot.handlers.stale_button import message_of, stale
 from bot.services import BotContext, services
 from bot.storage import chats, jobs, translations
 from bot.texts import t
@@ -39,6 +40,9 @@ async def forget(update: Update, context: BotContext) -> None:
 async def forget_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None or query.data is None:
+        return
+    if message_of(query) is None:
+        await stale(update, context)
         return
     _, owner, answer = query.data.split(":")
     language = language_for(update, context)

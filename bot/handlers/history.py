@@ -5,6 +5,7 @@ import math
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.handlers.reply import language_for
+from bot.handlers.stale_button import message_of, stale
 from bot.services import BotContext, services
 from bot.storage import jobs
 from bot.storage.models import Job
@@ -74,6 +75,9 @@ async def history_page(update: Update, context: BotContext) -> None:
     """A press on Newer/Older: only the user whose history it is may page it."""
     query = update.callback_query
     if query is None or query.data is None:
+        return
+    if message_of(query) is None:
+        await stale(update, context)
         return
     _, owner, page = query.data.split(":")
     if query.from_user.id != int(owner):

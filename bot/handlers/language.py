@@ -5,6 +5,7 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.handlers.reply import reply
+from bot.handlers.stale_button import message_of, stale
 from bot.language_policy import ui_language
 from bot.services import BotContext, services
 from bot.storage import chats
@@ -56,6 +57,9 @@ async def lang_button(update: Update, context: BotContext) -> None:
     """A press on one of the /lang buttons."""
     query = update.callback_query
     if query is None or query.data is None:
+        return
+    if message_of(query) is None:
+        await stale(update, context)
         return
     mode = CaptionMode(query.data.removeprefix(CALLBACK_PREFIX))
     text = store(update, context, mode)
