@@ -164,10 +164,10 @@ TEXTS: dict[str, str | Plural] = {
     ),
     "attention_already_sent": N_("The map is already in the chat."),
     "photo_gone": N_("I no longer have this photo's record."),
+    "button_stale": N_("This button no longer works."),
     "photo_unavailable": N_("Sorry, I could not get this photo from Telegram again."),
     # Inline mode
     "inline_empty_title": N_("No captioned photos yet"),
-    "button_stale": N_("This button no longer works."),
     "inline_empty_description": N_(
         "Send me a photo in a private chat; then find it here by its words."
     ),
@@ -178,6 +178,9 @@ TEXTS: dict[str, str | Plural] = {
     "inline_button": N_("Caption a photo"),
     # /stats, for the bot's administrators
     "stats_refused": N_("Sorry, /stats is only for the bot's administrators."),
+    "stats_private_only": N_(
+        "The figures are for administrators: send /stats in a private chat with me."
+    ),
     "stats_title": N_("Bot statistics"),
     "stats_queue": N_("Queue depth: {count}"),
     "stats_statuses": N_("Jobs per status: {statuses}"),

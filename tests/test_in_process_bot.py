@@ -99,6 +99,20 @@ async def test_stats_in_the_admins_language_and_refused_to_others(bot: InProcess
     assert refusal == "Sorry, /stats is only for the bot's administrators."
 
 
+async def test_stats_in_a_group_shows_no_figures_to_anyone(bot: InProcessBot) -> None:
+    tg = bot.telegram
+    admin, member = tg.add_user("Admin"), tg.add_user("Member")
+    group = tg.add_group(creator=admin)
+    await bot.deliver(message=tg.send_text(admin, "/stats", chat=group))
+    await bot.deliver(message=tg.send_text(member, "/stats", chat=group))
+    answers = texts(tg.messages(group.id))
+    assert len(answers) == 2
+    assert all("Queue" not in text and "statistics" not in text for text in answers)
+    assert "private chat" in answers[0]
+    await bot.deliver(message=tg.send_text(admin, "/stats"))  # where the figures are shown
+    assert texts(tg.messages(admin.id))[0].startswith("Bot statistics")
+
+
 async def test_a_photo_is_a_job_before_anything_else(bot: InProcessBot) -> None:
     tg = bot.telegram
     user = tg.add_user()

@@ -1,8 +1,12 @@
-"""/stats for the bot's administrators (ADMIN_IDS): queue, jobs, throughput, latency, failures."""
+"""/stats for the bot's administrators (ADMIN_IDS): queue, jobs, throughput, latency, failures.
+The figures (and the last Telegram error) are shown in a private chat only, never in a group."""
 
+import asyncio
 import logging
 
+from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
+from telegram.constants import ChatType
 
 from bot.handlers.reply import language_for, reply
 from bot.queue import CaptionQueue, Outcome
@@ -65,6 +69,11 @@ def refusals_text(queue: CaptionQueue, language: str) -> str:
     )
 
 
+def collect(sessions: sessionmaker[Session]) -> figures.Figures:
+    with sessions() as session:
+        return figures.collect(session, utcnow())
+
+
 async def stats(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -74,8 +83,11 @@ async def stats(update: Update, context: BotContext) -> None:
         log.info("user %d asked for /stats and is not an admin", user.id)
         await reply(update, context, "stats_refused")
         return
-    with svc.sessions() as session:
-        data = figures.collect(session, utcnow())
+    if message.chat.type != ChatType.PRIVATE:
+        log.info("user %d asked for /stats in group %d: not shown there", user.id, message.chat_id)
+        await reply(update, context, "stats_private_only")
+        return
+    data = await asyncio.to_thread(collect, svc.sessions)
     language = language_for(update, context)
     dropped = t("stats_updates_dropped", language, count=svc.updates.dropped)
     text = f"{stats_text(data, language)}\n{refusals_text(svc.queue, language)}\n{dropped}"
