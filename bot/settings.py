@@ -14,11 +14,14 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.secret_mask import MASK, database_password, mask_secrets, safe_url
 from captioning.bundle_config import SHIPPED_BUNDLE
 from captioning.engines.names import DEFAULT_ENGINE, EngineName
 
 log = logging.getLogger(__name__)
 TRANSLATION_BACKENDS = ("google", "mymemory", "libre")
+# settings whose values are never shown (DATABASE_URL is shown with its password masked)
+SECRET_SETTINGS = frozenset({"telegram_bot_token", "webhook_secret", "libretranslate_api_key"})
 
 
 class Settings(BaseSettings):
@@ -90,6 +93,18 @@ class Settings(BaseSettings):
         token = (self.telegram_bot_token or "").encode()
         return hmac.new(token, b"captionbot webhook secret", hashlib.sha256).hexdigest()
 
+    def secret_values(self) -> list[str | None]:
+        """What a log line or a page must never show."""
+        token = self.telegram_bot_token
+        return [
+            token,
+            token.partition(":")[2] if token else None,  # the part after the bot's id
+            self.webhook_secret,
+            self.webhook_secret_token() if token or self.webhook_secret else None,
+            self.libretranslate_api_key,
+            database_password(self.database_url),
+        ]
+
     @field_validator("translation_backends", mode="before")
     @classmethod
     def _split_backends(cls, value: object) -> object:
@@ -118,8 +133,10 @@ class Settings(BaseSettings):
     def _parse_url(cls, value: str) -> str:
         try:
             make_url(value)
-        except ArgumentError as exc:
-            raise ValueError(f"not an SQLAlchemy database URL ({exc})") from exc
+        except ArgumentError as exc:  # its message would repeat the URL, password and all
+            raise ValueError(
+                "not an SQLAlchemy database URL (dialect+driver://user:password@host/database)"
+            ) from exc
         return value
 
     @field_validator(
@@ -135,19 +152,33 @@ class Settings(BaseSettings):
         return None if isinstance(value, str) and not value.strip() else value
 
 
+def shown_value(field: str, value: object) -> str:
+    """A bad setting's value as a message may show it: secrets masked."""
+    if field in SECRET_SETTINGS:
+        return MASK
+    if field == "database_url" and isinstance(value, str):
+        return repr(safe_url(value))
+    return repr(value)
+
+
 def describe_error(error: ValidationError) -> str:
-    """A one-line-per-problem message naming each bad environment variable."""
+    """A one-line-per-problem message naming each bad environment variable (secrets masked)."""
     lines = ["Bad settings:"]
-    for problem in error.errors():
-        name = "_".join(str(part) for part in problem["loc"][:1]).upper() or "?"
-        lines.append(f"  {name}={problem.get('input')!r}: {problem['msg']}")
+    for problem in error.errors(include_input=True, include_url=False):
+        field = "_".join(str(part) for part in problem["loc"][:1])
+        value = shown_value(field.lower(), problem.get("input"))
+        message = problem["msg"] if field.lower() not in SECRET_SETTINGS else "invalid"
+        lines.append(f"  {field.upper() or '?'}={value}: {message}")
     return "\n".join(lines)
 
 
 def load_settings() -> Settings | None:
-    """The settings from the environment and `.env`, or None after logging what is wrong."""
+    """The settings from the environment and `.env`, or None after logging what is wrong. From
+    then on the secrets they hold are masked in every log line (bot/secret_mask.py)."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         log.error("%s", describe_error(exc))
         return None
+    mask_secrets(settings.secret_values())
+    return settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -264,4 +265,19 @@ def test_a_missing_model_is_said_on_the_page(
     app = visit()
     assert not app.exception
     (error,) = app.error
-    assert error.value.startswith("The model is not available") and "config.json" in error.value
+    assert error.value.startswith("The model is not available") and "nowhere" not in error.value
+
+
+def test_a_bad_setting_shows_visitors_no_secret(
+    page_env: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://bot:hunter2@db/captionbot")
+    monkeypatch.setenv("BEAM_SIZE", "many")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:AAH-secret-token-value")
+    with caplog.at_level(logging.ERROR):
+        app = visit()
+    (error,) = app.error
+    assert error.value.startswith("The model is not available")
+    for shown in (error.value, caplog.text):
+        assert "hunter2" not in shown and "secret-token-value" not in shown
+    assert "BEAM_SIZE" in caplog.text  # the log names what is wrong

@@ -12,6 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.secret_mask import MASK, database_password, safe_url
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -76,9 +78,18 @@ def upgrade_or_log(url: str) -> bool:
     try:
         upgrade(url)
     except SQLAlchemyError as exc:
-        log.error("DATABASE_URL=%s: cannot open or migrate the database: %s", url, exc)
+        log.error(
+            "DATABASE_URL=%s: cannot open or migrate the database: %s",
+            safe_url(url),
+            mask_password(str(exc), url),
+        )
         return False
     return True
+
+
+def mask_password(text: str, url: str) -> str:
+    password = database_password(url)
+    return text.replace(password, MASK) if password else text
 
 
 def add_db_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,5 +106,5 @@ def upgrade_command(_args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     upgrade(settings.database_url)
-    log.info("database %s is up to date", make_url(settings.database_url).render_as_string())
+    log.info("database %s is up to date", safe_url(settings.database_url))
     return 0

@@ -149,12 +149,13 @@ def main() -> None:
     try:
         with st.spinner(t("loading")):
             resources = shared_resources()
-    except ValidationError as exc:
-        st.error(t("unavailable", detail=describe_error(exc)))
+    except ValidationError as exc:  # the details (secrets masked) are for the log only
+        log.error("web page: %s", describe_error(exc))
+        st.error(t("unavailable"))
         return
-    except Exception as exc:  # a missing or broken bundle: say so on the page
+    except Exception:  # a missing or broken bundle: the page says so, the log says why
         log.exception("web page: cannot load the model")
-        st.error(t("unavailable", detail=f"{type(exc).__name__}: {exc}"))
+        st.error(t("unavailable"))
         return
     show_model_card(resources.card, language)
     data = photo_bytes(language, resources.settings.max_file_bytes)
