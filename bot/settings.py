@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # one user's other updates (commands, texts, buttons, inline queries...) a minute
     updates_per_minute: int = Field(default=30, ge=1)
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    # the most pixels one photo may have as decoded (a large JPEG is decoded reduced first, to
+    # 1/8 at most: so this bounds PNGs, WebPs and HEICs, and JPEGs over 8 times as many)
+    max_image_pixels: int = Field(default=40_000_000, ge=224 * 224)
     download_timeout_s: float = Field(default=30.0, gt=0, le=600)  # one photo's whole download
     # a passing Telegram failure (5xx, timeout, 429) is retried this long after the photo came
     reply_retry_hours: float = Field(default=24.0, gt=0, le=24 * 30)

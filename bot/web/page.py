@@ -121,7 +121,7 @@ def describe_photo(resources: logic.Resources, data: bytes, language: str) -> No
     t = partial(text, language)
     max_bytes = resources.settings.max_file_bytes
     try:
-        image = logic.read_photo(data, max_bytes)
+        image = logic.read_photo(resources, data)
     except logic.UploadError as exc:
         size, limit = megabytes(len(data), language), megabytes(max_bytes, language)
         st.error(t(exc.key, size=size, limit=limit, detail=exc.detail), icon="🚫")
