@@ -188,16 +188,27 @@ class CaptionStage:
     async def _download(self, ticket: Ticket) -> bytes | None:
         """The photo's bytes, or None (the job was answered with an apology or re-scheduled)."""
         limit = self.settings.max_file_bytes
+        timeout = self.settings.download_timeout_s
+        # python-telegram-bot's own timeouts (a read times out after 5 s by default) give way to
+        # DOWNLOAD_TIMEOUT_S: a server that pauses for longer than 5 s is waited for
         try:
-            async with asyncio.timeout(self.settings.download_timeout_s):
-                file = await self.bot.get_file(ticket.file_id)
+            async with asyncio.timeout(timeout):
+                file = await self.bot.get_file(
+                    ticket.file_id,
+                    read_timeout=timeout,
+                    connect_timeout=timeout,
+                    pool_timeout=timeout,
+                )
                 if file.file_size and file.file_size > limit:
                     await self.failures.apologise(ticket, "too_big", f"{file.file_size} bytes")
                     return None
-                data = bytes(await file.download_as_bytearray())
+                data = bytes(
+                    await file.download_as_bytearray(
+                        read_timeout=timeout, connect_timeout=timeout, pool_timeout=timeout
+                    )
+                )
         except TimeoutError:
-            timeout = self.settings.download_timeout_s
-            await self.failures.retry(ticket, TimedOut(f"download over {timeout:g} s"))
+            await self._download_failed(ticket, TimedOut(f"download over {timeout:g} s"))
             return None
         except BadRequest as exc:
             key = "too_big" if "too big" in exc.message.lower() else "bad_image"
@@ -207,12 +218,19 @@ class CaptionStage:
             await self.failures.fail(ticket, f"download: {exc.message}")
             return None
         except TelegramError as exc:
-            await self.failures.retry(ticket, exc)
+            await self._download_failed(ticket, exc)
             return None
         if len(data) > limit:
             await self.failures.apologise(ticket, "too_big", f"{len(data)} bytes")
             return None
         return data
+
+    async def _download_failed(self, ticket: Ticket, exc: Exception) -> None:
+        """A download failed for a passing reason: it is tried again later; after
+        DOWNLOAD_NOTICE_AFTER failed tries, its user is told so, once."""
+        if ticket.attempts == self.settings.download_notice_after:
+            await self.failures.tell(ticket, "download_delayed")
+        await self.failures.retry(ticket, exc)
 
     # -- captioning -------------------------------------------------------------------------
 

@@ -80,6 +80,19 @@ class Failures:
             return
         await asyncio.to_thread(self._failed, ticket.id, error, message.message_id)
 
+    async def tell(self, ticket: Ticket, key: str) -> None:
+        """Tell the job's user something about it (the job goes on); if Telegram fails, it is
+        logged and left at that."""
+        _, language = await asyncio.to_thread(languages, self.sessions, ticket)
+        try:
+            await self.bot.send_message(
+                ticket.chat_id, t(key, language), reply_parameters=reply_to(ticket)
+            )
+        except TelegramError as exc:
+            log.warning("job %d: could not send the %s notice: %s", ticket.id, key, exc)
+            return
+        log.info("job %d: told its user (%s)", ticket.id, key)
+
     async def fail(self, ticket: Ticket, error: str) -> None:
         await asyncio.to_thread(self._failed, ticket.id, error)
 

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # 1/8 at most: so this bounds PNGs, WebPs and HEICs, and JPEGs over 8 times as many)
     max_image_pixels: int = Field(default=40_000_000, ge=224 * 224)
     download_timeout_s: float = Field(default=30.0, gt=0, le=600)  # one photo's whole download
+    # after this many failed tries of a photo's download, its user is told (once) that the bot
+    # could not fetch it yet and keeps trying
+    download_notice_after: int = Field(default=3, ge=1)
     # a passing Telegram failure (5xx, timeout, 429) is retried this long after the photo came
     reply_retry_hours: float = Field(default=24.0, gt=0, le=24 * 30)
     retry_backoff_max_s: float = Field(default=300.0, gt=0, le=3600)  # longest wait between tries

@@ -87,6 +87,9 @@ TEXTS: dict[str, str | Plural] = {
         "skipped without a reply.",
         count="limit",
     ),
+    "download_delayed": N_(
+        "I could not fetch this photo from Telegram yet. I keep trying and will reply when I do."
+    ),
     "caption_failed": N_("Sorry, I could not describe this photo. Please try sending it again."),
     "recognised": N_("Also recognised: {labels}."),
     "guess_text": N_(

@@ -268,6 +268,7 @@ class FakeTelegram(LoopbackServer):
         self._group_limit: int | None = None  # sends into one group a minute, as Telegram's
         self._group_sends: dict[int, list[float]] = {}
         self._slow_files: dict[str, float] = {}  # file_id -> seconds its download takes
+        self._stalled_files: dict[str, float] = {}  # file_id -> seconds before it answers
         self._waiting: dict[str, int] = {}
         self._webhook_task: asyncio.Task[None] | None = None
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -699,6 +700,12 @@ class FakeTelegram(LoopbackServer):
         with self._lock:
             self._slow_files[file_id] = seconds
 
+    def stall_download(self, file_id: str, seconds: float) -> None:
+        """The file's download answers nothing for `seconds`, then sends it all at once (a
+        server that pauses, rather than trickles)."""
+        with self._lock:
+            self._stalled_files[file_id] = seconds
+
     def hold(self, method: str) -> None:
         """Keep requests of `method` waiting until `release`; requests whose client went away
         meanwhile are dropped unanswered and unrecorded, as if they never reached Telegram."""
@@ -730,6 +737,7 @@ class FakeTelegram(LoopbackServer):
             self._failures.clear()
             self._outage = None
             self._slow_files.clear()
+            self._stalled_files.clear()
             held = list(self._held)
         for method in held:
             self.release(method)
@@ -961,6 +969,9 @@ class FakeTelegram(LoopbackServer):
             return web.json_response(NOT_FOUND, status=404)
         with self._lock:
             slow = self._slow_files.get(self._paths[path].file_id)
+            stall = self._stalled_files.get(self._paths[path].file_id)
+        if stall is not None:
+            await asyncio.sleep(stall)
         if slow is None:
             return web.Response(body=data, content_type="application/octet-stream")
         response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
