@@ -77,7 +77,7 @@ class Settings(BaseSettings):
 
     # Prometheus metrics on this port at /metrics (None: not served); each process its own port
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
-    metrics_address: str = "0.0.0.0"
+    metrics_address: str = "127.0.0.1"  # this machine only, unless set
     # answered photos (captions, attention maps) and cached translations are kept this long
     history_days: float = Field(default=90.0, gt=0)
     history_prune_every_s: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)
