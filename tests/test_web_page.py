@@ -237,10 +237,31 @@ def test_no_notice_for_a_confident_caption(page_env: None, monkeypatch: pytest.M
     assert not any(text.startswith("**What the classifier") for text in markdown(app))
 
 
-def test_results_without_the_grounded_fields_still_show(page_env: None) -> None:
-    """Captions from a CaptionResult with or without tags and doubt: the page works with both."""
+@dataclass(frozen=True)
+class PlainResult:
+    """A caption result without the grounded-captions fields (no tags, no doubt)."""
+
+    caption: str
+    score: float
+    words: list[str]
+    alternatives: list[tuple[str, float]]
+    attention: Any
+
+
+def test_results_without_the_grounded_fields_still_show(
+    page_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Captions from a result with no tags and no doubt at all: the page shows them."""
+    real = logic.caption_photo
+
+    def plain(resources: logic.Resources, image: Image.Image) -> PlainResult:
+        r = real(resources, image)
+        return PlainResult(r.caption, r.score, r.words, r.alternatives, r.attention)
+
+    monkeypatch.setattr(logic, "caption_photo", plain)
     app = describe(visit(), jpeg(9))
-    assert headline(app) and not app.exception and not app.error
+    assert headline(app) and not app.exception and not app.error and not app.warning
+    assert not any(text.startswith("**What the classifier") for text in markdown(app))
 
 
 def test_model_card_quotes_the_bundle(page_env: None) -> None:
