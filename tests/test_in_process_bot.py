@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, event
 
 from bot.app import build_application
 from bot.bench.fake_telegram import Call, FakeTelegram
@@ -285,3 +287,46 @@ async def test_caption_in_reply_to_a_message_without_a_photo_says_so(bot: InProc
     replies = texts(tg.messages(group.id))
     assert len(replies) == 2
     assert all("no photo" in reply.lower() for reply in replies), replies
+
+
+async def test_handlers_keep_the_database_off_the_event_loop(bot: InProcessBot) -> None:
+    """Every statement the handlers run (commands, buttons, group photos, inline mode, the
+    language of each reply, the translation cache) runs in a thread, not on the event loop."""
+    tg = bot.telegram
+    admin = tg.add_user("Admin", language_code="ru")
+    assert admin.id == ADMIN
+    photo = tg.send_photo(admin, images.jpeg(9))
+    bot.services.worker.start()
+    try:
+        await bot.deliver(message=photo)
+        reply = await asyncio.to_thread(tg.wait_reply, photo, timeout=60)
+    finally:
+        await bot.services.worker.stop()
+
+    loop_thread, on_the_loop = threading.get_ident(), []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if threading.get_ident() == loop_thread:
+            on_the_loop.append(statement.split("\n")[0])
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        group = tg.add_group(creator=admin)
+        for text in ("/stats", "/lang ru", "/history", "/lang"):
+            await bot.deliver(message=tg.send_text(admin, text))
+        menu = tg.messages(admin.id)[-1]
+        await bot.deliver(**tg.button_press(admin, menu, data=menu.buttons[0]["callback_data"]))
+        for data in (reply.buttons[0]["callback_data"], reply.buttons[1]["callback_data"]):
+            await bot.deliver(**tg.button_press(admin, reply, data=data))
+        await bot.deliver(**tg.inline_query(admin, "a"))
+        await bot.deliver(message=tg.send_photo(admin, images.jpeg(10), chat=group))
+        for text in ("/auto", "/auto on", "/lang en"):
+            await bot.deliver(message=tg.send_text(admin, text, chat=group))
+        await bot.deliver(message=tg.send_photo(admin, images.jpeg(11), chat=group))
+        await bot.deliver(message=tg.send_text(admin, "/forget"))
+        confirm = tg.messages(admin.id)[-1]
+        await bot.deliver(**tg.button_press(admin, confirm, data=f"forget:{admin.id}:yes"))
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert on_the_loop == []
+    assert len(tg.calls("answerInlineQuery")) == 1 and tg.messages(group.id)

@@ -619,21 +619,24 @@ class FakeTelegram(LoopbackServer):
 
     def send_inline_query(self, user: FakeUser, query: str, *, offset: str = "") -> str:
         """An inline query `@bot query` typed by `user`; returns its id."""
+        update = self.inline_query(user, query, offset=offset)
+        self.push_update(update)
+        return str(update["inline_query"]["id"])
+
+    def inline_query(self, user: FakeUser, query: str, *, offset: str = "") -> dict[str, Any]:
+        """The update of an inline query `@bot query` typed by `user`, not yet delivered."""
         with self._lock:
             query_id = f"{next(self._ids)}{user.id}9"
             self._inline_queries[query_id] = False
-        self.push_update(
-            {
-                "inline_query": {
-                    "id": query_id,
-                    "from": user.as_dict(),
-                    "query": query,
-                    "offset": offset,
-                    "chat_type": "sender",
-                }
+        return {
+            "inline_query": {
+                "id": query_id,
+                "from": user.as_dict(),
+                "query": query,
+                "offset": offset,
+                "chat_type": "sender",
             }
-        )
-        return query_id
+        }
 
     # ----------------------------------------------------------------------------------------
     # Test API: faults

@@ -1,10 +1,8 @@
 """/stats for the bot's administrators (ADMIN_IDS): queue, jobs, throughput, latency, failures.
 The figures (and the last Telegram error) are shown in a private chat only, never in a group."""
 
-import asyncio
 import logging
 
-from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
 from telegram.constants import ChatType
 
@@ -69,11 +67,6 @@ def refusals_text(queue: CaptionQueue, language: str) -> str:
     )
 
 
-def collect(sessions: sessionmaker[Session]) -> figures.Figures:
-    with sessions() as session:
-        return figures.collect(session, utcnow())
-
-
 async def stats(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -87,8 +80,8 @@ async def stats(update: Update, context: BotContext) -> None:
         log.info("user %d asked for /stats in group %d: not shown there", user.id, message.chat_id)
         await reply(update, context, "stats_private_only")
         return
-    data = await asyncio.to_thread(collect, svc.sessions)
-    language = language_for(update, context)
+    data = await svc.read(figures.collect, utcnow())
+    language = await language_for(update, context)
     dropped = t("stats_updates_dropped", language, count=svc.updates.dropped)
     text = f"{stats_text(data, language)}\n{refusals_text(svc.queue, language)}\n{dropped}"
     await message.reply_text(text, do_quote=True)

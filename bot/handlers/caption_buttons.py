@@ -4,7 +4,6 @@ and the other captions the beam search found (added to the caption message, with
 import asyncio
 import logging
 
-from sqlalchemy.orm import Session, sessionmaker
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
@@ -30,11 +29,6 @@ def someone_elses(query: CallbackQuery, message: Message, job: Job) -> bool:
     return message.chat.type != ChatType.PRIVATE and query.from_user.id != job.user_id
 
 
-def find_job(sessions: sessionmaker[Session], job_id: int, chat_id: int) -> Job | None:
-    with sessions() as session:
-        return jobs.get_in_chat(session, job_id, chat_id)
-
-
 async def pressed(
     update: Update, context: BotContext
 ) -> tuple[CallbackQuery, Message, Job | None] | None:
@@ -48,7 +42,7 @@ async def pressed(
     if message is None or found is None:
         await stale(update, context)
         return None
-    job = await asyncio.to_thread(find_job, services(context).sessions, found[1], message.chat_id)
+    job = await services(context).read(jobs.get_in_chat, found[1], message.chat_id)
     return query, message, job
 
 
@@ -76,17 +70,15 @@ async def attention(update: Update, context: BotContext) -> None:
     if found is None:
         return
     query, message, job = found
-    language = language_for(update, context)
+    language = await language_for(update, context)
     if job is None or job.caption is None or job.words is None:
         await query.answer(t("photo_gone", language), show_alert=True)
         return
     if someone_elses(query, message, job):
         await query.answer(t("not_your_button", language), show_alert=True)
         return
-    sessions = services(context).sessions
-    with sessions.begin() as session:
-        claimed = attention_maps.claim(session, job.id)
-    if not claimed:
+    svc = services(context)
+    if not await svc.write(attention_maps.claim, job.id):
         await query.answer(t("attention_already_sent", language))
         return
     await query.answer()
@@ -105,12 +97,10 @@ async def attention(update: Update, context: BotContext) -> None:
         log.warning(
             "job %d: could not send the attention map: %s", job.id, exc, exc_info=not expected
         )
-        with sessions.begin() as session:
-            attention_maps.release(session, job.id)
+        await svc.write(attention_maps.release, job.id)
         await message.reply_text(t("photo_unavailable", language), do_quote=True)
         return
-    with sessions.begin() as session:
-        attention_maps.sent(session, job.id, sent.message_id)
+    await svc.write(attention_maps.sent, job.id, sent.message_id)
     log.info("job %d: attention map sent", job.id)
     await drop_button(query, message)
 
@@ -131,7 +121,7 @@ async def alternatives(update: Update, context: BotContext) -> None:
     if found is None:
         return
     query, message, job = found
-    language = language_for(update, context)
+    language = await language_for(update, context)
     if job is None:
         await query.answer(t("photo_gone", language), show_alert=True)
         return
@@ -142,8 +132,7 @@ async def alternatives(update: Update, context: BotContext) -> None:
         await query.answer(t("alternatives_none", language), show_alert=True)
         await drop_button(query, message)
         return
-    with services(context).sessions() as session:
-        number = albums.reply_position(session, job)
+    number = await services(context).read(albums.reply_position, job)
     section = alternatives_text(job, number, language)
     current = message.text or ""
     await query.answer()

@@ -27,6 +27,6 @@ async def stale(update: Update, context: BotContext) -> None:
         return
     log.info("update %d: a button the bot can no longer act on", update.update_id)
     try:
-        await query.answer(t("button_stale", language_for(update, context)), show_alert=True)
+        await query.answer(t("button_stale", await language_for(update, context)), show_alert=True)
     except BadRequest as exc:  # the query itself is too old to answer
         log.info("update %d: could not answer it: %s", update.update_id, exc.message)
