@@ -5,6 +5,7 @@ from functools import partial
 
 import numpy as np
 import pytest
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage import albums, attention_maps, jobs, search, stats, translations
@@ -150,3 +151,28 @@ def test_stats_figures(sessions: sessionmaker[Session]) -> None:
     assert figures.latency_median_s == pytest.approx(1.5, abs=0.01)
     assert figures.latency_p95_s == pytest.approx(2.85, abs=0.01)
     assert (figures.translation_failures_day, figures.translation_failures_total) == (1, 1)
+
+
+def test_search_is_done_by_the_database_a_page_at_a_time(
+    db_engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    """The words are matched and the page is cut in SQL: a user with many captions costs a
+    page's rows, not all of them (`python -m tests.inline_search_speed` times it)."""
+    with sessions.begin() as session:
+        for n in range(30):
+            caption(session, add(session, 100 + n), f"a dog number {n}")
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(db_engine, "before_cursor_execute", record)
+    try:
+        with sessions() as session:
+            page, more = search.captioned(session, 1, ["DOG"], 5, 5)
+    finally:
+        event.remove(db_engine, "before_cursor_execute", record)
+    assert [found.caption for found in page] == [f"a dog number {n}" for n in range(24, 19, -1)]
+    assert more
+    (query,) = [s for s in statements if "FROM jobs" in s]
+    assert "LIMIT" in query and "LIKE" in query.upper()

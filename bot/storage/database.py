@@ -30,6 +30,8 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # SQLite's lower() folds ASCII only: the search (bot/storage/search.py) folds any script
+        dbapi_connection.create_function("casefold", 1, casefold, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -37,6 +39,10 @@ def make_engine(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+def casefold(text: str | None) -> str | None:
+    return None if text is None else text.casefold()
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
