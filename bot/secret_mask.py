@@ -39,7 +39,10 @@ class SecretMask(logging.Filter):
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed call: the handler reports it, as without this filter
+            return True
         masked = self.mask(message)
         if masked != message:
             record.msg, record.args = masked, None
