@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import secrets
 import signal
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
@@ -23,6 +22,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
@@ -42,7 +42,9 @@ from bot.handlers import (
     history,
     inline,
     language,
+    membership,
     private,
+    stale_button,
 )
 from bot.images import enable_heic
 from bot.loop_lag import LoopLag
@@ -57,6 +59,7 @@ from bot.storage.database import make_engine, make_sessions, upgrade_or_log
 from bot.translation import Translator
 from bot.typing_indicator import TypingIndicator
 from bot.update_budget import UpdateBudget
+from bot.webhook_log import quiet_bad_deliveries
 
 if TYPE_CHECKING:  # the model (torch) is imported only by a process that captions
     from captioning.captioner import Captioner
@@ -78,6 +81,12 @@ def add_handlers(application: Application) -> None:
     private_chat = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
     application.add_handler(TypeHandler(Update, flood_gate.gate), group=-3)
+    application.add_handler(  # before the commands: a channel's "/start" is not for the bot
+        MessageHandler(filters.UpdateType.CHANNEL_POSTS, membership.channel_post)
+    )
+    application.add_handler(
+        ChatMemberHandler(membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
     application.add_handler(CommandHandler("start", commands.start))
     application.add_handler(CommandHandler("help", commands.help_command))
     application.add_handler(CommandHandler("lang", language.lang, filters=private_chat))
@@ -111,6 +120,7 @@ def add_handlers(application: Application) -> None:
     application.add_handler(
         CallbackQueryHandler(forget.forget_button, pattern=forget.CALLBACK_PATTERN)
     )
+    application.add_handler(CallbackQueryHandler(stale_button.stale))  # no other took the press
     application.add_handler(MessageHandler(private_chat & filters.PHOTO, private.on_photo))
     application.add_handler(
         MessageHandler(private_chat & filters.Document.ALL, private.on_document)
@@ -228,7 +238,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--webhook",
         metavar="URL",
         help="receive updates by webhook at this public HTTPS URL instead of long polling "
-        "(listens on WEBHOOK_LISTEN:WEBHOOK_PORT; the secret token is WEBHOOK_SECRET)",
+        "(listens on WEBHOOK_LISTEN:WEBHOOK_PORT; the secret token is WEBHOOK_SECRET, or one "
+        "derived from the bot token, the same in every replica)",
     )
 
 
@@ -327,14 +338,14 @@ async def serve_worker(application: Application) -> None:
 def serve(application: Application, settings: Settings, webhook_url: str | None) -> None:
     """Take updates until SIGINT/SIGTERM: by webhook if there is a URL, else by long polling."""
     if webhook_url:
-        secret = settings.webhook_secret or secrets.token_urlsafe(32)
         log.info("receiving updates by webhook at %s", webhook_url)
+        quiet_bad_deliveries()
         application.run_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,
             url_path=urlparse(webhook_url).path.lstrip("/"),
             webhook_url=webhook_url,
-            secret_token=secret,
+            secret_token=settings.webhook_secret_token(),
             allowed_updates=Update.ALL_TYPES,
             bootstrap_retries=BOOTSTRAP_RETRIES,
         )

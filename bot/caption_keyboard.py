@@ -32,10 +32,17 @@ def caption_keyboard(job_ids: Sequence[int], language: str) -> InlineKeyboardMar
     return InlineKeyboardMarkup(rows)
 
 
-def parse(data: str) -> tuple[str, int]:
-    """(ATTENTION or ALTERNATIVES, job id) from a button's callback data."""
-    kind, job_id = data.split(":")
-    return kind, int(job_id)
+MAX_JOB_ID = 2**63 - 1  # the largest id a database column holds
+
+
+def parse(data: str | None) -> tuple[str, int] | None:
+    """(ATTENTION or ALTERNATIVES, job id) from a button's callback data; None if it is not one
+    of ours (an old version's, or forged)."""
+    kind, _, number = (data or "").partition(":")
+    if kind not in (ATTENTION, ALTERNATIVES) or not number.isdigit() or len(number) > 19:
+        return None
+    job_id = int(number)
+    return (kind, job_id) if job_id <= MAX_JOB_ID else None
 
 
 def without(markup: InlineKeyboardMarkup | None, data: str) -> InlineKeyboardMarkup | None:

@@ -6,6 +6,11 @@ of its own (`DOWNLOAD_TIMEOUT_S`), and the model captions whatever has arrived, 
 holds up neither the model nor anyone else's photos. A job whose download failed for a passing
 reason (network, 5xx, flood control) is tried again with capped exponential backoff
 (bot/failures.py); a bad or too big file is answered with an apology.
+
+Memory stays bounded however large the photos: a JPEG is decoded reduced to what the model needs
+(captioning/preprocessing.py), nothing over MAX_IMAGE_PIXELS is decoded, at most DECODES_AT_ONCE
+photos are decoded at a time, and a decoded photo is shrunk to the model's 224x224 at once, so
+the photos waiting for the model take about 150 KB each.
 """
 
 import asyncio
@@ -30,9 +35,11 @@ from bot.storage.jobs import Step
 from bot.typing_indicator import SHOWS_FOR_S, TypingIndicator
 from captioning.captioner import Captioner, CaptionResult
 from captioning.memory import release_freed_memory
-from captioning.preprocessing import BadImageError, open_image
+from captioning.preprocessing import BadImageError, open_image, prepare
 
 log = logging.getLogger(__name__)
+
+DECODES_AT_ONCE = 2  # photos decoded at the same time (each up to MAX_IMAGE_PIXELS x 3 bytes)
 
 
 class CaptionStage:
@@ -61,6 +68,7 @@ class CaptionStage:
         self.replies = replies
         self.downloads = Background("downloads")
         self._fetching: dict[int, Ticket] = {}  # jobs being downloaded and decoded
+        self._decodes = asyncio.Semaphore(DECODES_AT_ONCE)
         self._fetched: list[tuple[Ticket, Image.Image]] = []  # decoded, waiting for the model
         self._fetch_done = asyncio.Event()  # a download finished (with an image or not)
         self._captioning = False  # the model is on a batch
@@ -154,7 +162,8 @@ class CaptionStage:
             if data is None:
                 return
             try:
-                image = await asyncio.to_thread(open_image, data)
+                async with self._decodes:
+                    image = await asyncio.to_thread(self._decode, data)
             except BadImageError as exc:
                 log.info("job %d: unreadable image: %s", ticket.id, exc)
                 await self.failures.apologise(ticket, "bad_image", str(exc))
@@ -168,19 +177,38 @@ class CaptionStage:
             self._fetch_done.set()
             self.queue.wakeup.set()  # a download slot is free
 
+    def _decode(self, data: bytes) -> Image.Image:
+        """The photo as the model takes it (224x224 RGB); BadImageError if it cannot be."""
+        image = open_image(data, max_pixels=self.settings.max_image_pixels)
+        try:
+            return prepare(image)
+        except (OSError, ValueError, SyntaxError) as exc:  # an odd mode, broken EXIF
+            raise BadImageError(f"cannot convert the image ({exc})") from exc
+
     async def _download(self, ticket: Ticket) -> bytes | None:
         """The photo's bytes, or None (the job was answered with an apology or re-scheduled)."""
         limit = self.settings.max_file_bytes
+        timeout = self.settings.download_timeout_s
+        # python-telegram-bot's own timeouts (a read times out after 5 s by default) give way to
+        # DOWNLOAD_TIMEOUT_S: a server that pauses for longer than 5 s is waited for
         try:
-            async with asyncio.timeout(self.settings.download_timeout_s):
-                file = await self.bot.get_file(ticket.file_id)
+            async with asyncio.timeout(timeout):
+                file = await self.bot.get_file(
+                    ticket.file_id,
+                    read_timeout=timeout,
+                    connect_timeout=timeout,
+                    pool_timeout=timeout,
+                )
                 if file.file_size and file.file_size > limit:
                     await self.failures.apologise(ticket, "too_big", f"{file.file_size} bytes")
                     return None
-                data = bytes(await file.download_as_bytearray())
+                data = bytes(
+                    await file.download_as_bytearray(
+                        read_timeout=timeout, connect_timeout=timeout, pool_timeout=timeout
+                    )
+                )
         except TimeoutError:
-            timeout = self.settings.download_timeout_s
-            await self.failures.retry(ticket, TimedOut(f"download over {timeout:g} s"))
+            await self._download_failed(ticket, TimedOut(f"download over {timeout:g} s"))
             return None
         except BadRequest as exc:
             key = "too_big" if "too big" in exc.message.lower() else "bad_image"
@@ -190,12 +218,19 @@ class CaptionStage:
             await self.failures.fail(ticket, f"download: {exc.message}")
             return None
         except TelegramError as exc:
-            await self.failures.retry(ticket, exc)
+            await self._download_failed(ticket, exc)
             return None
         if len(data) > limit:
             await self.failures.apologise(ticket, "too_big", f"{len(data)} bytes")
             return None
         return data
+
+    async def _download_failed(self, ticket: Ticket, exc: Exception) -> None:
+        """A download failed for a passing reason: it is tried again later; after
+        DOWNLOAD_NOTICE_AFTER failed tries, its user is told so, once."""
+        if ticket.attempts == self.settings.download_notice_after:
+            await self.failures.tell(ticket, "download_delayed")
+        await self.failures.retry(ticket, exc)
 
     # -- captioning -------------------------------------------------------------------------
 

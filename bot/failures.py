@@ -15,6 +15,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot import retry
 from bot.background import Background
 from bot.language_policy import caption_mode, ui_language
+from bot.lease import Lease
 from bot.metrics import Metrics
 from bot.queue import Ticket
 from bot.send_budget import captions_first
@@ -44,6 +45,7 @@ class Failures:
         sessions: sessionmaker[Session],
         settings: Settings,
         metrics: Metrics,
+        lease: Lease,
         on_retry: Callable[[], None],
         background: Background,
     ) -> None:
@@ -51,6 +53,7 @@ class Failures:
         self.sessions = sessions
         self.settings = settings
         self.metrics = metrics
+        self.lease = lease  # whose claims this worker finishes
         self.on_retry = on_retry  # a retry is scheduled: the takers' sleep may end sooner
         self.background = background
 
@@ -77,13 +80,25 @@ class Failures:
             return
         await asyncio.to_thread(self._failed, ticket.id, error, message.message_id)
 
+    async def tell(self, ticket: Ticket, key: str) -> None:
+        """Tell the job's user something about it (the job goes on); if Telegram fails, it is
+        logged and left at that."""
+        _, language = await asyncio.to_thread(languages, self.sessions, ticket)
+        try:
+            await self.bot.send_message(
+                ticket.chat_id, t(key, language), reply_parameters=reply_to(ticket)
+            )
+        except TelegramError as exc:
+            log.warning("job %d: could not send the %s notice: %s", ticket.id, key, exc)
+            return
+        log.info("job %d: told its user (%s)", ticket.id, key)
+
     async def fail(self, ticket: Ticket, error: str) -> None:
         await asyncio.to_thread(self._failed, ticket.id, error)
 
     def _failed(self, job_id: int, error: str, reply_id: int | None = None) -> None:
         with self.sessions.begin() as session:
-            jobs.fail(session, job_id, error)
-            if reply_id is not None:
+            if jobs.fail(session, job_id, self.lease.name, error) and reply_id is not None:
                 jobs.set_reply(session, job_id, reply_id)
 
     async def retry(self, ticket: Ticket, exc: Exception) -> None:
@@ -109,4 +124,4 @@ class Failures:
 
     def _retry_later(self, job_id: int, at: datetime, error: str) -> None:
         with self.sessions.begin() as session:
-            jobs.retry_later(session, job_id, at, error)
+            jobs.retry_later(session, job_id, self.lease.name, at, error)

@@ -83,7 +83,7 @@ class Metrics:
             registry=self.registry,
         )
 
-    def serve(self, port: int, address: str = "0.0.0.0") -> int:
+    def serve(self, port: int, address: str = "127.0.0.1") -> int:
         """Serve /metrics on a thread of its own until `stop`; returns the port (0: any free)."""
         self._server, _thread = start_http_server(port, address, registry=self.registry)
         port = int(self._server.server_port)

@@ -24,7 +24,7 @@ from typing import Protocol, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.lease import Lease
-from bot.storage import albums, chats, jobs, wakeups
+from bot.storage import albums, chats, group_settings, jobs, wakeups
 from bot.storage.jobs import Step
 from bot.storage.models import Job, JobStatus, utcnow
 
@@ -35,7 +35,8 @@ IDLE_POLL_S = 5.0  # a worker with nothing to do looks at the queue again this o
 class Outcome(enum.StrEnum):
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"  # this message already has a job
-    NOT_ASKED = "not_asked"  # a group photo wanted only as part of an album no one asked for
+    NOT_ASKED = "not_asked"  # a group photo no one asked for (no mention, no /auto, no album)
+    TOO_BIG = "too_big"  # over MAX_FILE_BYTES
     QUEUE_FULL = "queue_full"
     USER_QUEUE_FULL = "user_queue_full"  # this user's photos fill their share of the queue
     RATE_LIMITED = "rate_limited"
@@ -60,7 +61,10 @@ class PhotoRequest:
     file_unique_id: str
     file_kind: str = "photo"  # or "document": an image sent as a file
     media_group_id: str | None = None  # the album it belongs to
-    album_only: bool = False  # wanted only if some photo of its album was accepted before
+    # False: a group photo no one asked for, wanted only if the group has /auto on or some photo
+    # of its album was accepted before it (judged with the rest, off the event loop, in order)
+    asked: bool = True
+    too_big: bool = False  # over MAX_FILE_BYTES: refused (if it is wanted at all)
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,16 @@ def _has_room(room: Counter[int], user_id: int, per_user: int) -> bool:
     return room[user_id] >= 0
 
 
+def wanted(session: Session, request: PhotoRequest) -> bool:
+    """Whether a group photo no one asked for is captioned all the same: /auto is on in the
+    group, or some photo of its album was accepted before it."""
+    if group_settings.auto_caption(session, request.chat_id):
+        return True
+    return request.media_group_id is not None and albums.has_jobs(
+        session, request.chat_id, request.media_group_id
+    )
+
+
 class CaptionQueue:
     def __init__(
         self,
@@ -180,16 +194,18 @@ class CaptionQueue:
 
     def _admit(self, request: PhotoRequest) -> Outcome:
         now = utcnow()
-        if self._limited_until.get(request.user_id, now) > now:
+        limited = self._limited_until.get(request.user_id, now) > now
+        if limited and request.asked:
             return Outcome.RATE_LIMITED
         with self.sessions.begin() as session:
             if jobs.exists(session, request.chat_id, request.message_id):
                 return Outcome.DUPLICATE
-            if request.album_only and not (
-                request.media_group_id is not None
-                and albums.has_jobs(session, request.chat_id, request.media_group_id)
-            ):
+            if not request.asked and not wanted(session, request):
                 return Outcome.NOT_ASKED
+            if request.too_big:
+                return Outcome.TOO_BIG
+            if limited:
+                return Outcome.RATE_LIMITED
             if jobs.pending_count(session) >= self.queue_size:
                 return Outcome.QUEUE_FULL
             if jobs.pending_count_of(session, request.user_id) >= self.user_queue_size:
@@ -328,12 +344,6 @@ class CaptionQueue:
         the caller wakes the taker (an asyncio event is set on the loop only)."""
         with self.sessions.begin() as session:
             jobs.requeue(session, job_ids)
-
-    def requeue_unfinished(self) -> int:
-        """The all-in-one bot on SQLite, at start-up: put the jobs the last process was working
-        on back in the queue (on a shared database, leases do that)."""
-        with self.sessions.begin() as session:
-            return jobs.requeue_unfinished(session)
 
     def release(self, lease: Lease) -> int:
         """The worker stops: the jobs it holds go back in the queue for the others now."""

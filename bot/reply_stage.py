@@ -177,9 +177,12 @@ class ReplyStage:
         """The reply is sent: the jobs are done, with their translations."""
         with self.sessions.begin() as session:
             for ticket, russian in zip(parts, russians, strict=True):
-                if not jobs.finish(session, ticket.id, reply_id):
-                    # forgotten while the reply was on its way: so is its translation
-                    translations.forget_texts(session, [ticket.caption or ""])
+                if not jobs.finish(session, ticket.id, self.lease.name, reply_id):
+                    if jobs.is_gone(session, ticket.id):
+                        # forgotten while the reply was on its way: so is its translation
+                        translations.forget_texts(session, [ticket.caption or ""])
+                    else:
+                        log.warning("job %d: answered, but no longer this worker's", ticket.id)
                     continue
                 self.metrics.reply_latency.observe((utcnow() - ticket.received_at).total_seconds())
                 if russian is not None:

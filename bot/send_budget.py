@@ -4,7 +4,9 @@ minute into one group. Captions (and the other answers to photos) come first: a 
 waiting for the budget, so they never delay a caption.
 
 The worker marks its sends with `captions_first()`; everything else is second. Requests without
-a chat (answering a button or an inline query) are not counted, as Telegram does not count them.
+a chat (answering a button or an inline query) are not counted, as Telegram does not count them;
+a group's minute budget counts only the messages sent into it (`sends_message`), as Telegram's
+does: a chat action, an edit or an administrator check does not use it up.
 A 429 from Telegram pauses every request for as long as it asks, then the request is tried again
 (up to `max_retries` times; after that the caller sees RetryAfter, and the worker reschedules).
 """
@@ -30,6 +32,18 @@ PER_GROUP_MINUTE = 20  # messages a minute into one group
 SECOND_POLL_S = 0.05  # how often a second-rank request looks for a free slot
 GROUPS_KEPT = 512  # groups with a recent message, before idle ones are forgotten
 GROUP_WINDOW_S = 61.0  # a minute, and a second for the request to get there
+
+# Bot API methods that put a new message into a chat, besides the send* ones
+COPIES = frozenset({"copymessage", "copymessages", "forwardmessage", "forwardmessages"})
+
+
+def sends_message(endpoint: str) -> bool:
+    """Whether the Bot API method `endpoint` puts a message into the chat (what Telegram counts
+    against a group's minute): sendMessage, sendPhoto, ..., copies and forwards; not
+    sendChatAction."""
+    name = endpoint.lower()
+    return (name.startswith("send") and name != "sendchataction") or name in COPIES
+
 
 _first: contextvars.ContextVar[bool] = contextvars.ContextVar("captions_first", default=False)
 
@@ -110,7 +124,8 @@ class SendBudget(BaseRateLimiter[int]):
         group: int | str | None = None
         with contextlib.suppress(TypeError, ValueError):
             chat_id = int(chat_id)  # type: ignore[arg-type]
-        if (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str):
+        is_group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
+        if is_group and sends_message(endpoint):
             group = chat_id
         retries = self._max_retries if rate_limit_args is None else rate_limit_args
         attempt = 0

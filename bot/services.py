@@ -1,11 +1,14 @@
-"""What the handlers share: settings, database sessions, queue, translator and worker.
+"""What the handlers share: settings, database sessions, queue, translator and worker. Their
+database calls go through `Services.read` and `Services.write`, in threads, off the event loop.
 
 One `Services` object is built by bot/app.py and kept in `application.bot_data` (a `BotData`);
 handlers take a `BotContext`, python-telegram-bot's context typed with it.
 """
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
@@ -20,6 +23,9 @@ from bot.storage import chats
 from bot.translation import Translator
 from bot.typing_indicator import TypingIndicator
 from bot.update_budget import UpdateBudget
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 if TYPE_CHECKING:  # the worker brings the model (torch); a front without one never imports it
     from bot.worker import CaptionWorker
@@ -39,9 +45,30 @@ class Services:
     loop_lag: LoopLag
     deduplicate_updates: bool = False  # webhook replicas may each get an update: answer it once
 
-    def chat_language(self, chat_id: int) -> str | None:
-        with self.sessions() as session:
-            return chats.chat_language(session, chat_id)
+    async def read(
+        self, query: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """`query(session, ...)` in a thread, off the event loop."""
+
+        def run() -> T:
+            with self.sessions() as session:
+                return query(session, *args, **kwargs)
+
+        return await asyncio.to_thread(run)
+
+    async def write(
+        self, change: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """`change(session, ...)` in a thread, off the event loop, in a transaction."""
+
+        def run() -> T:
+            with self.sessions.begin() as session:
+                return change(session, *args, **kwargs)
+
+        return await asyncio.to_thread(run)
+
+    async def chat_language(self, chat_id: int) -> str | None:
+        return await self.read(chats.chat_language, chat_id)
 
 
 class BotData:

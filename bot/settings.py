@@ -3,6 +3,8 @@
 `Settings()` is built once by the command that starts the bot and handed to whatever needs it.
 """
 
+import hashlib
+import hmac
 import logging
 from pathlib import Path
 from typing import Annotated
@@ -12,11 +14,14 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.secret_mask import MASK, database_password, mask_secrets, safe_url
 from captioning.bundle_config import SHIPPED_BUNDLE
 from captioning.engines.names import DEFAULT_ENGINE, EngineName
 
 log = logging.getLogger(__name__)
 TRANSLATION_BACKENDS = ("google", "mymemory", "libre")
+# settings whose values are never shown (DATABASE_URL is shown with its password masked)
+SECRET_SETTINGS = frozenset({"telegram_bot_token", "webhook_secret", "libretranslate_api_key"})
 
 
 class Settings(BaseSettings):
@@ -44,7 +49,13 @@ class Settings(BaseSettings):
     # one user's other updates (commands, texts, buttons, inline queries...) a minute
     updates_per_minute: int = Field(default=30, ge=1)
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    # the most pixels one photo may have as decoded (a large JPEG is decoded reduced first, to
+    # 1/8 at most: so this bounds PNGs, WebPs and HEICs, and JPEGs over 8 times as many)
+    max_image_pixels: int = Field(default=40_000_000, ge=224 * 224)
     download_timeout_s: float = Field(default=30.0, gt=0, le=600)  # one photo's whole download
+    # after this many failed tries of a photo's download, its user is told (once) that the bot
+    # could not fetch it yet and keeps trying
+    download_notice_after: int = Field(default=3, ge=1)
     # a passing Telegram failure (5xx, timeout, 429) is retried this long after the photo came
     reply_retry_hours: float = Field(default=24.0, gt=0, le=24 * 30)
     retry_backoff_max_s: float = Field(default=300.0, gt=0, le=3600)  # longest wait between tries
@@ -66,7 +77,7 @@ class Settings(BaseSettings):
 
     # Prometheus metrics on this port at /metrics (None: not served); each process its own port
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
-    metrics_address: str = "0.0.0.0"
+    metrics_address: str = "127.0.0.1"  # this machine only, unless set
     # answered photos (captions, attention maps) and cached translations are kept this long
     history_days: float = Field(default=90.0, gt=0)
     history_prune_every_s: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)
@@ -78,6 +89,27 @@ class Settings(BaseSettings):
     webhook_secret: str | None = None
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+
+    def webhook_secret_token(self) -> str:
+        """The secret Telegram sends with each webhook delivery: WEBHOOK_SECRET, or else one
+        derived from the bot token (an HMAC, which does not reveal the token), so that every
+        replica of one bot registers and expects the same one."""
+        if self.webhook_secret:
+            return self.webhook_secret
+        token = (self.telegram_bot_token or "").encode()
+        return hmac.new(token, b"captionbot webhook secret", hashlib.sha256).hexdigest()
+
+    def secret_values(self) -> list[str | None]:
+        """What a log line or a page must never show."""
+        token = self.telegram_bot_token
+        return [
+            token,
+            token.partition(":")[2] if token else None,  # the part after the bot's id
+            self.webhook_secret,
+            self.webhook_secret_token() if token or self.webhook_secret else None,
+            self.libretranslate_api_key,
+            database_password(self.database_url),
+        ]
 
     @field_validator("translation_backends", mode="before")
     @classmethod
@@ -107,8 +139,10 @@ class Settings(BaseSettings):
     def _parse_url(cls, value: str) -> str:
         try:
             make_url(value)
-        except ArgumentError as exc:
-            raise ValueError(f"not an SQLAlchemy database URL ({exc})") from exc
+        except ArgumentError as exc:  # its message would repeat the URL, password and all
+            raise ValueError(
+                "not an SQLAlchemy database URL (dialect+driver://user:password@host/database)"
+            ) from exc
         return value
 
     @field_validator(
@@ -124,19 +158,33 @@ class Settings(BaseSettings):
         return None if isinstance(value, str) and not value.strip() else value
 
 
+def shown_value(field: str, value: object) -> str:
+    """A bad setting's value as a message may show it: secrets masked."""
+    if field in SECRET_SETTINGS:
+        return MASK
+    if field == "database_url" and isinstance(value, str):
+        return repr(safe_url(value))
+    return repr(value)
+
+
 def describe_error(error: ValidationError) -> str:
-    """A one-line-per-problem message naming each bad environment variable."""
+    """A one-line-per-problem message naming each bad environment variable (secrets masked)."""
     lines = ["Bad settings:"]
-    for problem in error.errors():
-        name = "_".join(str(part) for part in problem["loc"][:1]).upper() or "?"
-        lines.append(f"  {name}={problem.get('input')!r}: {problem['msg']}")
+    for problem in error.errors(include_input=True, include_url=False):
+        field = "_".join(str(part) for part in problem["loc"][:1])
+        value = shown_value(field.lower(), problem.get("input"))
+        message = problem["msg"] if field.lower() not in SECRET_SETTINGS else "invalid"
+        lines.append(f"  {field.upper() or '?'}={value}: {message}")
     return "\n".join(lines)
 
 
 def load_settings() -> Settings | None:
-    """The settings from the environment and `.env`, or None after logging what is wrong."""
+    """The settings from the environment and `.env`, or None after logging what is wrong. From
+    then on the secrets they hold are masked in every log line (bot/secret_mask.py)."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         log.error("%s", describe_error(exc))
         return None
+    mask_secrets(settings.secret_values())
+    return settings

@@ -87,6 +87,9 @@ TEXTS: dict[str, str | Plural] = {
         "skipped without a reply.",
         count="limit",
     ),
+    "download_delayed": N_(
+        "I could not fetch this photo from Telegram yet. I keep trying and will reply when I do."
+    ),
     "caption_failed": N_("Sorry, I could not describe this photo. Please try sending it again."),
     "recognised": N_("Also recognised: {labels}."),
     # the caption where the model had nothing true to say: what the classifier recognised
@@ -167,6 +170,7 @@ TEXTS: dict[str, str | Plural] = {
     ),
     "attention_already_sent": N_("The map is already in the chat."),
     "photo_gone": N_("I no longer have this photo's record."),
+    "button_stale": N_("This button no longer works."),
     "photo_unavailable": N_("Sorry, I could not get this photo from Telegram again."),
     # Inline mode
     "inline_empty_title": N_("No captioned photos yet"),
@@ -180,6 +184,9 @@ TEXTS: dict[str, str | Plural] = {
     "inline_button": N_("Caption a photo"),
     # /stats, for the bot's administrators
     "stats_refused": N_("Sorry, /stats is only for the bot's administrators."),
+    "stats_private_only": N_(
+        "The figures are for administrators: send /stats in a private chat with me."
+    ),
     "stats_title": N_("Bot statistics"),
     "stats_queue": N_("Queue depth: {count}"),
     "stats_statuses": N_("Jobs per status: {statuses}"),

@@ -100,8 +100,7 @@ class Translator:
         """The translation, or None if every backend failed (the caller keeps the original)."""
         if not text.strip() or source == target:
             return text
-        with self.sessions() as session:
-            hit = translations.cached(session, text, source, target)
+        hit = await asyncio.to_thread(self._cached, text, source, target)
         if hit is not None:
             return hit
         for name in self.settings.translation_backends:
@@ -117,11 +116,19 @@ class Translator:
                 log.warning("translation by %s gave an empty answer", name)
                 continue
             translated = translated.strip()
-            with self.sessions.begin() as session:
-                translations.store(session, text, source, target, translated, name)
+            await asyncio.to_thread(self._store, text, source, target, translated, name)
             return translated
         log.warning("no translation backend could translate %r to %s", text, target)
         return None
+
+    def _cached(self, text: str, source: str, target: str) -> str | None:
+        """The cache's translation (in a thread: off the event loop)."""
+        with self.sessions() as session:
+            return translations.cached(session, text, source, target)
+
+    def _store(self, text: str, source: str, target: str, translated: str, backend: str) -> None:
+        with self.sessions.begin() as session:
+            translations.store(session, text, source, target, translated, backend)
 
     def _call(self, name: str, text: str, source: str, target: str) -> Any:
         return make_backend(name, self.settings, source, target).translate(text)

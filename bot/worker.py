@@ -4,8 +4,9 @@
 The job's status in the database says which step it is at (queued -> running -> captioned ->
 replying -> done), so any number of workers, in any number of processes, share the work: each
 claims what it takes under a lease, and a dead worker's jobs are taken over once its leases run
-out. On PostgreSQL a worker wakes up at each new job (LISTEN/NOTIFY); on SQLite the bot is one
-process, woken in-process, which at start takes back whatever the last run left claimed. The
+out (a worker's start takes nothing from anyone: several workers may share one SQLite file too).
+On PostgreSQL a worker wakes up at each new job (LISTEN/NOTIFY); on SQLite it is woken in-process
+and polls. The
 worker's database calls run in threads, so the event loop (updates, downloads, replies) is not
 held up by the database (`captionbot bench` reports the loop's lag).
 """
@@ -49,7 +50,9 @@ class CaptionWorker:
         self.settings = settings
         self.lease = Lease(sessions, settings.lease_s, settings.worker_name)
         self.apologies = Background("apologies")
-        failures = Failures(bot, sessions, settings, metrics, self._wake_all, self.apologies)
+        failures = Failures(
+            bot, sessions, settings, metrics, self.lease, self._wake_all, self.apologies
+        )
         self.replies = ReplyStage(bot, queue, sessions, self.lease, translator, failures, metrics)
         self.captions = CaptionStage(
             bot,
@@ -74,10 +77,6 @@ class CaptionWorker:
             self._listener = asyncio.create_task(
                 wakeups.listen(self.settings.database_url, self.queue.wakeup), name="listener"
             )
-        else:
-            requeued = self.queue.requeue_unfinished()
-            if requeued:
-                log.info("re-queued %d job(s) left unfinished by the last run", requeued)
         self.lease.start()
         self.replies.start()
         self.captions.start()

@@ -3,7 +3,9 @@
 Flickr8k as the project trains on it is squashed to 224x224 (aspect ratio not kept), so every
 photo is resized whole, with no crop. EXIF rotation is applied first; grayscale, RGBA, palette,
 CMYK and 16-bit images become RGB (transparency over white). Pillow's decompression-bomb guard
-stays on: an image over its pixel limit is refused, not decoded.
+stays on, and a caller may set a lower pixel limit: an image over it is refused, not decoded. A
+large JPEG is decoded reduced (by 1/2, 1/4 or 1/8 in libjpeg, `Image.draft`) to no less than
+what the model needs, so an 80-megapixel photo costs a few MB, not 240.
 
 Only the last step, to a tensor, needs torch, and it imports it then: what checks and opens a
 photo (the bot's front, the web page's upload) runs without loading torch.
@@ -28,16 +30,25 @@ class BadImageError(ValueError):
     """The bytes are not an image Pillow can read, or the image is too large to decode safely."""
 
 
-def open_image(source: bytes | Path | str) -> Image.Image:
-    """Decode an image fully (so a truncated file fails here, not later).
+DECODE_SIZE = IMAGE_SIZE * 2  # a JPEG is decoded reduced to no less than this on each side
 
-    Raises BadImageError for anything that is not a whole, safely sized image; a missing file
-    raises FileNotFoundError as usual."""
+
+def open_image(
+    source: bytes | Path | str, *, max_pixels: int | None = None, reduce: bool = True
+) -> Image.Image:
+    """Decode an image fully (so a truncated file fails here, not later); a JPEG reduced to no
+    less than DECODE_SIZE on each side, unless not `reduce`.
+
+    Raises BadImageError for anything that is not a whole, safely sized image (over `max_pixels`
+    as decoded, or Pillow's own limit); a missing file raises FileNotFoundError as usual."""
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     try:
         image = Image.open(io.BytesIO(data))
+        if reduce and image.format == "JPEG":
+            image.draft("RGB", (DECODE_SIZE, DECODE_SIZE))
         pixels = image.width * image.height
-        if pixels > (Image.MAX_IMAGE_PIXELS or pixels):  # Pillow only warns up to twice that
+        limit = min(max_pixels or pixels, Image.MAX_IMAGE_PIXELS or pixels)
+        if pixels > limit:  # Pillow only warns up to twice its own limit
             raise BadImageError(f"image has too many pixels to decode safely ({pixels})")
         if pixels == 0:
             raise BadImageError("image has no pixels")
@@ -71,9 +82,6 @@ def prepare(image: Image.Image) -> Image.Image:
     """Any PIL image -> the 224x224 RGB photo the model sees."""
     rgb = to_rgb(image)
     if rgb.size != (IMAGE_SIZE, IMAGE_SIZE):
-        rgb.draft(
-            "RGB", (IMAGE_SIZE * 2, IMAGE_SIZE * 2)
-        )  # cheap JPEG downscale, then exact resize
         rgb = rgb.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BICUBIC, reducing_gap=3.0)
     return rgb
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import torch
 from PIL import Image, ImageDraw
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.storage import chats, jobs
@@ -74,3 +75,27 @@ def claim(session: Session, job_id: int, step: Step = Step.CAPTION, worker: str 
     """Claim the job for `step` as `worker` would (for 30 s); whether it was claimable."""
     until = utcnow() + timedelta(seconds=30)
     return bool(jobs.claim(session, [job_id], step, worker, until))
+
+
+def hold(session: Session, job_id: int, step: Step = Step.REPLY, worker: str = WORKER) -> None:
+    """Mark the job claimed by `worker` for `step`, whatever its status (so that a test can finish
+    or fail it as that worker would)."""
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(
+            status=jobs.CLAIM[step], worker=worker, lease_until=utcnow() + timedelta(seconds=30)
+        )
+    )
+
+
+def finish(session: Session, job_id: int, reply_message_id: int) -> None:
+    """The job answered by the test's worker."""
+    hold(session, job_id)
+    assert jobs.finish(session, job_id, WORKER, reply_message_id)
+
+
+def fail(session: Session, job_id: int, error: str) -> None:
+    """The job given up by the test's worker."""
+    hold(session, job_id, Step.CAPTION)
+    assert jobs.fail(session, job_id, WORKER, error)

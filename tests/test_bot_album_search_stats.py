@@ -5,12 +5,13 @@ from functools import partial
 
 import numpy as np
 import pytest
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage import albums, attention_maps, jobs, search, stats, translations
 from bot.storage.jobs import Step
 from bot.storage.models import Job, JobStatus, utcnow
-from tests.helpers import WORKER, add_job, claim
+from tests.helpers import WORKER, add_job, claim, fail, finish
 
 # the photos of these tests are posted in a group unless a test says otherwise
 add = partial(add_job, chat_id=-100)
@@ -36,7 +37,7 @@ def caption(session: Session, job: Job, text: str, *, done: bool = True) -> None
         attention=np.zeros((len(text.split()), 7, 7)),
     )
     if done:
-        jobs.finish(session, job.id, 1000 + job.message_id)
+        finish(session, job.id, 1000 + job.message_id)
 
 
 def ready_ids(sessions: sessionmaker[Session], now_offset: timedelta = timedelta(0)) -> set[int]:
@@ -59,7 +60,7 @@ def test_an_album_waits_until_it_settles_and_is_all_captioned(
         caption(session, load(session, first), "a dog", done=False)
     assert ready_ids(sessions, later) == {second.id, single.id}  # first waits for second
     with sessions.begin() as session:
-        jobs.fail(session, second.id, "broken photo")
+        fail(session, second.id, "broken photo")
     assert ready_ids(sessions, later) == {first.id, single.id}
     with sessions() as session:
         assert [job.id for job in albums.members(session, -100, "A")] == [first.id, second.id]
@@ -71,9 +72,9 @@ def test_reply_position_numbers_the_photos_of_one_reply(sessions: sessionmaker[S
         one, two, alone = add(session, 5, album="B"), add(session, 6, album="B"), add(session, 7)
         for job in (one, two, alone):
             caption(session, job, "x", done=False)
-        jobs.finish(session, one.id, 50)
-        jobs.finish(session, two.id, 50)
-        jobs.finish(session, alone.id, 51)
+        finish(session, one.id, 50)
+        finish(session, two.id, 50)
+        finish(session, alone.id, 51)
     with sessions() as session:
         one, two, alone = (load(session, job) for job in (one, two, alone))
         assert [albums.reply_position(session, job) for job in (one, two)] == [1, 2]
@@ -140,7 +141,7 @@ def test_stats_figures(sessions: sessionmaker[Session]) -> None:
         jobs.note_translation_failure(session, old.id)
         add(session, 24)  # queued
         failed = add(session, 25)
-        jobs.fail(session, failed.id, "bad image")
+        fail(session, failed.id, "bad image")
     with sessions() as session:
         figures = stats.collect(session, now)
     assert figures.queue_depth == 1
@@ -150,3 +151,28 @@ def test_stats_figures(sessions: sessionmaker[Session]) -> None:
     assert figures.latency_median_s == pytest.approx(1.5, abs=0.01)
     assert figures.latency_p95_s == pytest.approx(2.85, abs=0.01)
     assert (figures.translation_failures_day, figures.translation_failures_total) == (1, 1)
+
+
+def test_search_is_done_by_the_database_a_page_at_a_time(
+    db_engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    """The words are matched and the page is cut in SQL: a user with many captions costs a
+    page's rows, not all of them (`python -m tests.inline_search_speed` times it)."""
+    with sessions.begin() as session:
+        for n in range(30):
+            caption(session, add(session, 100 + n), f"a dog number {n}")
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(db_engine, "before_cursor_execute", record)
+    try:
+        with sessions() as session:
+            page, more = search.captioned(session, 1, ["DOG"], 5, 5)
+    finally:
+        event.remove(db_engine, "before_cursor_execute", record)
+    assert [found.caption for found in page] == [f"a dog number {n}" for n in range(24, 19, -1)]
+    assert more
+    (query,) = [s for s in statements if "FROM jobs" in s]
+    assert "LIMIT" in query and "LIKE" in query.upper()

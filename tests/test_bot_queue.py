@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.lease import Lease
 from bot.queue import CaptionQueue, Outcome, PhotoRequest, fair_pick
+from bot.storage import group_settings
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,6 @@ async def test_take_is_fair_and_never_hands_out_a_job_twice(
     assert queue.release(Lease(sessions, 30.0, "another worker")) == 0  # not theirs
     assert queue.release(lease) == 25  # a worker that stops hands its jobs back
     assert len(queue.take(100, lease)) == 25
-    assert queue.requeue_unfinished() == 25  # the all-in-one bot's start on SQLite
-    assert len(queue.take(100, lease)) == 25
 
 
 async def test_take_gives_one_user_no_more_than_their_room(
@@ -142,15 +141,21 @@ async def test_album_photos_join_an_album_asked_for_in_the_order_posted(
 ) -> None:
     queue = CaptionQueue(sessions, queue_size=100, rate_limit_per_minute=100)
 
-    def in_album(message_id: int, album: str, album_only: bool) -> PhotoRequest:
+    def in_album(message_id: int, album: str | None, asked: bool) -> PhotoRequest:
         request = photo(1, message_id)
-        return replace(request, chat_id=-100, media_group_id=album, album_only=album_only)
+        return replace(request, chat_id=-100, media_group_id=album, asked=asked)
 
     # the first photo mentions the bot; the rest of its album arrive at once after it
     outcomes = await asyncio.gather(
-        queue.submit(in_album(1, "A", album_only=False)),
-        *(queue.submit(in_album(n, "A", album_only=True)) for n in (2, 3, 4)),
+        queue.submit(in_album(1, "A", asked=True)),
+        *(queue.submit(in_album(n, "A", asked=False)) for n in (2, 3, 4)),
     )
     assert outcomes == [Outcome.ACCEPTED] * 4
-    # an album no one asked for is left alone
-    assert await queue.submit(in_album(5, "B", album_only=True)) == Outcome.NOT_ASKED
+    # an album, or a photo, no one asked for is left alone
+    assert await queue.submit(in_album(5, "B", asked=False)) == Outcome.NOT_ASKED
+    assert await queue.submit(in_album(6, None, asked=False)) == Outcome.NOT_ASKED
+    with sessions.begin() as session:  # unless the group has /auto on
+        group_settings.set_auto_caption(session, -100, "supergroup", True)
+    assert await queue.submit(in_album(7, None, asked=False)) == Outcome.ACCEPTED
+    too_big = replace(in_album(8, None, asked=False), too_big=True)
+    assert await queue.submit(too_big) == Outcome.TOO_BIG

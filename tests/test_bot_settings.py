@@ -79,6 +79,34 @@ def test_bad_value_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: s
     assert value in message
 
 
+@pytest.mark.parametrize(
+    "url", ["postgresql+psycopg://bot:hunter2@db:port/x", "postgresql+psycopg://bot:hunter2@/"]
+)
+def test_a_bad_database_url_is_named_without_its_password(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("BATCH_SIZE", "many")  # at least one problem, whatever the URL's fate
+    with pytest.raises(ValidationError) as error:
+        Settings()
+    message = describe_error(error.value)
+    assert "BATCH_SIZE" in message and "hunter2" not in message
+
+
+def test_secrets_never_reach_the_log_when_the_database_is_unreachable(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:AAH-secret-token-value")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://bot:hunter2@127.0.0.1:1/captionbot")
+    with caplog.at_level(logging.DEBUG), pytest.raises(SystemExit) as exit_:
+        main(["run"])
+    assert exit_.value.code != 0
+    assert "DATABASE_URL" in caplog.text and "127.0.0.1" in caplog.text
+    assert "hunter2" not in caplog.text and "secret-token-value" not in caplog.text
+    logging.getLogger("test").warning("a stray one: %s", "123456:AAH-secret-token-value")
+    assert "secret-token-value" not in caplog.text  # whoever logs it, it is masked
+
+
 def test_run_without_token_explains(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.ERROR), pytest.raises(SystemExit) as exit_:
         main(["run"])
@@ -117,3 +145,14 @@ def test_db_upgrade_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
         main(["db", "upgrade"])
     assert exit_.value.code == 0
     assert database.exists()
+
+
+def test_replicas_without_webhook_secret_share_one_derived_from_the_token() -> None:
+    one = Settings(_env_file=None, telegram_bot_token="123:ABC")
+    two = Settings(_env_file=None, telegram_bot_token="123:ABC")
+    other_bot = Settings(_env_file=None, telegram_bot_token="456:DEF")
+    secret = one.webhook_secret_token()
+    assert secret == two.webhook_secret_token() != other_bot.webhook_secret_token()
+    assert "ABC" not in secret and len(secret) <= 256 and secret.isalnum()
+    configured = Settings(_env_file=None, telegram_bot_token="123:ABC", webhook_secret="s3cret")
+    assert configured.webhook_secret_token() == "s3cret"

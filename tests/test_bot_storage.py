@@ -14,7 +14,7 @@ from bot.storage import chats, jobs, translations
 from bot.storage.database import alembic_config, make_engine, upgrade
 from bot.storage.jobs import Step
 from bot.storage.models import Base, Job, JobStatus, User, utcnow
-from tests.helpers import WORKER, add_job, claim
+from tests.helpers import WORKER, add_job, claim, finish
 
 
 def test_migrations_match_models_and_wal(db_engine: Engine) -> None:
@@ -68,12 +68,14 @@ def test_ready_running_requeue_and_retry(sessions: sessionmaker[Session]) -> Non
         assert not claim(session, taken[0].id, worker="another worker")  # claimed already
     with sessions.begin() as session:
         assert [job.id for job in jobs.ready(session, utcnow())] == [second.id]
-        assert jobs.requeue_unfinished(session) == 1
+        jobs.requeue(session, [first.id])
     with sessions.begin() as session:
         assert [job.id for job in jobs.ready(session, utcnow())] == [first.id, second.id]
         later = utcnow() + timedelta(minutes=5)
         assert claim(session, second.id)
-        jobs.retry_later(session, second.id, later, "network down")
+        jobs.retry_later(session, second.id, "another worker", later, "not theirs")
+        assert session.get(Job, second.id).status == JobStatus.RUNNING  # type: ignore[union-attr]
+        jobs.retry_later(session, second.id, WORKER, later, "network down")
     with sessions() as session:
         assert [job.id for job in jobs.ready(session, utcnow())] == [first.id]
         assert [job.id for job in jobs.ready(session, later)] == [first.id, second.id]
@@ -130,10 +132,13 @@ def test_caption_round_trip_and_done(sessions: sessionmaker[Session]) -> None:
         }
         # a captioned job whose reply failed is retried without captioning again
         assert claim(session, job.id, Step.REPLY)
-        jobs.retry_later(session, job.id, utcnow(), "timed out")
+        jobs.retry_later(session, job.id, WORKER, utcnow(), "timed out")
     with sessions.begin() as session:
         assert session.get(Job, job.id).status == JobStatus.CAPTIONED  # type: ignore[union-attr]
-        jobs.finish(session, job.id, reply_message_id=99)
+        assert not jobs.finish(session, job.id, WORKER, reply_message_id=99)  # not claimed
+        assert claim(session, job.id, Step.REPLY)
+        assert not jobs.finish(session, job.id, "another worker", reply_message_id=98)
+        assert jobs.finish(session, job.id, WORKER, reply_message_id=99)
     with sessions() as session:
         stored = session.get(Job, job.id)
         assert stored is not None
@@ -159,12 +164,12 @@ def test_history_is_newest_first_per_user_and_chat(sessions: sessionmaker[Sessio
                 alternatives=[],
                 attention=np.zeros((1, 7, 7)),
             )
-            jobs.finish(session, job.id, 100 + message_id)
+            finish(session, job.id, 100 + message_id)
         add_job(session, 50, user_id=1)  # not answered yet: not in the history
         other = add_job(session, 1, user_id=2)  # someone else
-        jobs.finish(session, other.id, 200)
+        finish(session, other.id, 200)
         in_group = add_job(session, 60, user_id=1, chat_id=-100)  # the same user in another chat
-        jobs.finish(session, in_group.id, 300)
+        finish(session, in_group.id, 300)
     with sessions() as session:
         assert jobs.history_count(session, chat_id=1, user_id=1) == 7
         page = jobs.history(session, chat_id=1, user_id=1, offset=0, limit=5)

@@ -2,8 +2,8 @@
 the service benchmark reads the 99th percentile of a load off the histogram's buckets."""
 
 import asyncio
-import time
 
+import pytest
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 
 from bot.bench.service import loop_lag
@@ -11,17 +11,35 @@ from bot.loop_lag import LoopLag
 from bot.metrics import LAG_BUCKETS
 
 
+class ControlledClock:
+    """A clock that moves only when the loop-lag task sleeps: each sleep lasts its interval plus
+    the next of `lags` (a call holding the loop), then waits for good once they are used up."""
+
+    def __init__(self, lags: list[float]) -> None:
+        self.now, self.lags = 1000.0, list(lags)
+        self.used_up = asyncio.Event()
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        if not self.lags:
+            self.used_up.set()
+            await asyncio.Event().wait()  # until the task is stopped
+        self.now += seconds + self.lags.pop(0)
+
+
 async def test_a_blocked_loop_is_measured() -> None:
     registry = CollectorRegistry()
     histogram = Histogram("lag", "lag", buckets=LAG_BUCKETS, registry=registry)
     worst = Gauge("worst", "worst", registry=registry)
-    lag = LoopLag(histogram, worst)
+    clock = ControlledClock([0.001, 0.002, 0.3, 0.001])  # one call held the loop 300 ms
+    lag = LoopLag(histogram, worst, clock=clock, sleep=clock.sleep)
     lag.start()
-    await asyncio.sleep(0.12)  # a few calm ticks
-    time.sleep(0.3)  # a call that holds the loop
-    await asyncio.sleep(0.12)
+    await clock.used_up.wait()
     await lag.stop()
-    assert 0.25 <= (registry.get_sample_value("worst") or 0) < 1.0
+    assert registry.get_sample_value("worst") == pytest.approx(0.3)
+    assert registry.get_sample_value("lag_count") == 4
     over_100ms = registry.get_sample_value("lag_bucket", {"le": "+Inf"}) or 0
     over_100ms -= registry.get_sample_value("lag_bucket", {"le": "0.1"}) or 0
     assert over_100ms == 1  # one tick was late, by the blocking call

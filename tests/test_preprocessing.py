@@ -54,6 +54,22 @@ def test_a_large_photo_is_resized_whole() -> None:
     assert array[56, 56, 0] > 200 and array[200, 112, 1] > 140
 
 
+def test_a_large_jpeg_is_decoded_reduced_to_what_the_model_needs() -> None:
+    data = encoded(photo(6000, 4000), "JPEG", quality=80)
+    image = open_image(data)
+    assert image.size == (750, 500)  # 1/8 in libjpeg: still over 448 on each side
+    assert open_image(data, reduce=False).size == (6000, 4000)
+    # the pixel limit is on what is decoded: this JPEG passes a limit its full size is over
+    assert open_image(data, max_pixels=1_000_000).size == (750, 500)
+
+
+def test_a_pixel_limit_refuses_what_cannot_be_reduced() -> None:
+    data = encoded(photo(2000, 1500), "PNG")
+    with pytest.raises(BadImageError, match="too many pixels"):
+        open_image(data, max_pixels=1_000_000)
+    assert open_image(data, max_pixels=3_000_000).size == (2000, 1500)
+
+
 @pytest.mark.parametrize("fmt", ["PNG", "WEBP", "GIF", "BMP", "TIFF"])
 def test_common_formats_open(fmt: str) -> None:
     image = open_image(encoded(photo(64, 48), fmt))

@@ -1,6 +1,7 @@
 """History is kept HISTORY_DAYS: older answered jobs and translations go, waiting ones stay."""
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -45,20 +46,34 @@ def test_old_answered_jobs_and_translations_are_pruned(sessions: sessionmaker[Se
         assert jobs.prune(session, utcnow() - timedelta(days=30)) == 0  # nothing more
 
 
-def test_the_pruner_prunes_at_start_and_on_its_schedule(sessions: sessionmaker[Session]) -> None:
-    async def scenario() -> None:
-        pruner = HistoryPruner(sessions, days=30, every_s=0.05)
-        with sessions.begin() as session:
-            first = add_job(session, user_id=1, message_id=1).id
-        age(sessions, first, 40, JobStatus.DONE)
-        pruner.start()
-        await asyncio.sleep(0.2)
+async def eventually(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    """Wait until `condition` holds (checked every 20 ms); fail only if it never does."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await asyncio.to_thread(condition):
+        assert loop.time() < deadline, f"waited {timeout:.0f} s for {what}"
+        await asyncio.sleep(0.02)
+
+
+def job_ids(sessions: sessionmaker[Session]) -> set[int]:
+    with sessions() as session:
+        return set(session.scalars(select(Job.id)))
+
+
+async def test_the_pruner_prunes_at_start_and_on_its_schedule(
+    sessions: sessionmaker[Session],
+) -> None:
+    pruner = HistoryPruner(sessions, days=30, every_s=0.05)
+    with sessions.begin() as session:
+        first, kept = add_job(session, user_id=1, message_id=1).id, add_job(session, 3).id
+    age(sessions, first, 40, JobStatus.DONE)
+    pruner.start()
+    try:
+        await eventually(lambda: first not in job_ids(sessions), "the pruning at start")
         with sessions.begin() as session:
             second = add_job(session, user_id=1, message_id=2).id
         age(sessions, second, 40, JobStatus.DONE)
-        await asyncio.sleep(0.3)
+        await eventually(lambda: second not in job_ids(sessions), "a scheduled pruning")
+    finally:
         await pruner.stop()
-        with sessions() as session:
-            assert session.scalars(select(Job.id)).all() == []
-
-    asyncio.run(scenario())
+    assert job_ids(sessions) == {kept}  # a recent one, never pruned

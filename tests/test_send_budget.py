@@ -67,3 +67,25 @@ async def test_a_429_pauses_and_is_tried_again() -> None:
 
     assert await budget.process_request(call, (), {}, "sendMessage", {"chat_id": 1}, None)
     assert calls == 2
+
+
+async def test_a_groups_minute_counts_only_the_messages_sent_into_it() -> None:
+    """Chat actions, administrator checks and edits do not use up a group's 20 messages."""
+    budget = SendBudget(per_second=100, per_group_minute=2)
+    sent: list[str] = []
+
+    async def request(endpoint: str) -> None:
+        async def call() -> bool:
+            sent.append(endpoint)
+            return True
+
+        await budget.process_request(call, (), {}, endpoint, {"chat_id": -100}, None)
+
+    await request("sendMessage")
+    await request("sendPhoto")  # the group's minute is spent
+    held = asyncio.create_task(request("copyMessage"))
+    others = ["sendChatAction", "getChatMember", "editMessageText", "deleteMessage"]
+    await asyncio.wait_for(asyncio.gather(*(request(name) for name in others)), timeout=30)
+    assert sent == ["sendMessage", "sendPhoto", *others]  # the copy waits for the next minute
+    assert not held.done()
+    held.cancel()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -236,10 +237,31 @@ def test_no_notice_for_a_confident_caption(page_env: None, monkeypatch: pytest.M
     assert not any(text.startswith("**What the classifier") for text in markdown(app))
 
 
-def test_results_without_the_grounded_fields_still_show(page_env: None) -> None:
-    """Captions from a CaptionResult with or without tags and doubt: the page works with both."""
+@dataclass(frozen=True)
+class PlainResult:
+    """A caption result without the grounded-captions fields (no tags, no doubt)."""
+
+    caption: str
+    score: float
+    words: list[str]
+    alternatives: list[tuple[str, float]]
+    attention: Any
+
+
+def test_results_without_the_grounded_fields_still_show(
+    page_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Captions from a result with no tags and no doubt at all: the page shows them."""
+    real = logic.caption_photo
+
+    def plain(resources: logic.Resources, image: Image.Image) -> PlainResult:
+        r = real(resources, image)
+        return PlainResult(r.caption, r.score, r.words, r.alternatives, r.attention)
+
+    monkeypatch.setattr(logic, "caption_photo", plain)
     app = describe(visit(), jpeg(9))
-    assert headline(app) and not app.exception and not app.error
+    assert headline(app) and not app.exception and not app.error and not app.warning
+    assert not any(text.startswith("**What the classifier") for text in markdown(app))
 
 
 def test_model_card_quotes_the_bundle(page_env: None) -> None:
@@ -264,4 +286,19 @@ def test_a_missing_model_is_said_on_the_page(
     app = visit()
     assert not app.exception
     (error,) = app.error
-    assert error.value.startswith("The model is not available") and "config.json" in error.value
+    assert error.value.startswith("The model is not available") and "nowhere" not in error.value
+
+
+def test_a_bad_setting_shows_visitors_no_secret(
+    page_env: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://bot:hunter2@db/captionbot")
+    monkeypatch.setenv("BEAM_SIZE", "many")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:AAH-secret-token-value")
+    with caplog.at_level(logging.ERROR):
+        app = visit()
+    (error,) = app.error
+    assert error.value.startswith("The model is not available")
+    for shown in (error.value, caplog.text):
+        assert "hunter2" not in shown and "secret-token-value" not in shown
+    assert "BEAM_SIZE" in caplog.text  # the log names what is wrong

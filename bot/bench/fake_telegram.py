@@ -33,6 +33,7 @@ from PIL import Image
 
 from bot.bench.loopback_server import LoopbackServer
 from bot.bench.telegram_formatting import EntityParseError, plain_text
+from bot.send_budget import sends_message
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -267,6 +268,7 @@ class FakeTelegram(LoopbackServer):
         self._group_limit: int | None = None  # sends into one group a minute, as Telegram's
         self._group_sends: dict[int, list[float]] = {}
         self._slow_files: dict[str, float] = {}  # file_id -> seconds its download takes
+        self._stalled_files: dict[str, float] = {}  # file_id -> seconds before it answers
         self._waiting: dict[str, int] = {}
         self._webhook_task: asyncio.Task[None] | None = None
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -596,23 +598,45 @@ class FakeTelegram(LoopbackServer):
             }
         return update
 
+    def old_button_press(self, user: FakeUser, chat: Chat, data: str) -> dict[str, Any]:
+        """The update of a press on a button with `data` under a message the bot can no longer
+        see (deleted, or over 48 hours old: Telegram sends it as an inaccessible message, date
+        0), not yet delivered."""
+        with self._lock:
+            query_id = f"{next(self._ids)}{user.id}"
+            self._callback_queries[query_id] = False
+            message_id = next(self._ids)
+        chat_dict = chat.private_chat() if isinstance(chat, FakeUser) else chat.as_dict()
+        return {
+            "callback_query": {
+                "id": query_id,
+                "from": user.as_dict(),
+                "message": {"chat": chat_dict, "message_id": message_id, "date": 0},
+                "chat_instance": f"-{abs(chat.id)}77",
+                "data": data,
+            }
+        }
+
     def send_inline_query(self, user: FakeUser, query: str, *, offset: str = "") -> str:
         """An inline query `@bot query` typed by `user`; returns its id."""
+        update = self.inline_query(user, query, offset=offset)
+        self.push_update(update)
+        return str(update["inline_query"]["id"])
+
+    def inline_query(self, user: FakeUser, query: str, *, offset: str = "") -> dict[str, Any]:
+        """The update of an inline query `@bot query` typed by `user`, not yet delivered."""
         with self._lock:
             query_id = f"{next(self._ids)}{user.id}9"
             self._inline_queries[query_id] = False
-        self.push_update(
-            {
-                "inline_query": {
-                    "id": query_id,
-                    "from": user.as_dict(),
-                    "query": query,
-                    "offset": offset,
-                    "chat_type": "sender",
-                }
+        return {
+            "inline_query": {
+                "id": query_id,
+                "from": user.as_dict(),
+                "query": query,
+                "offset": offset,
+                "chat_type": "sender",
             }
-        )
-        return query_id
+        }
 
     # ----------------------------------------------------------------------------------------
     # Test API: faults
@@ -654,7 +678,7 @@ class FakeTelegram(LoopbackServer):
             self._group_limit = per_minute
 
     def _over_group_limit(self, key: str, params: dict[str, Any]) -> ApiError | None:
-        if self._group_limit is None or key not in SEND_METHODS:
+        if self._group_limit is None or not sends_message(key):
             return None
         try:
             chat_id = int(params.get("chat_id"))  # type: ignore[arg-type]
@@ -678,6 +702,12 @@ class FakeTelegram(LoopbackServer):
         """The file's download trickles its bytes out over `seconds`."""
         with self._lock:
             self._slow_files[file_id] = seconds
+
+    def stall_download(self, file_id: str, seconds: float) -> None:
+        """The file's download answers nothing for `seconds`, then sends it all at once (a
+        server that pauses, rather than trickles)."""
+        with self._lock:
+            self._stalled_files[file_id] = seconds
 
     def hold(self, method: str) -> None:
         """Keep requests of `method` waiting until `release`; requests whose client went away
@@ -710,6 +740,7 @@ class FakeTelegram(LoopbackServer):
             self._failures.clear()
             self._outage = None
             self._slow_files.clear()
+            self._stalled_files.clear()
             held = list(self._held)
         for method in held:
             self.release(method)
@@ -941,6 +972,9 @@ class FakeTelegram(LoopbackServer):
             return web.json_response(NOT_FOUND, status=404)
         with self._lock:
             slow = self._slow_files.get(self._paths[path].file_id)
+            stall = self._stalled_files.get(self._paths[path].file_id)
+        if stall is not None:
+            await asyncio.sleep(stall)
         if slow is None:
             return web.Response(body=data, content_type="application/octet-stream")
         response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})

@@ -1,8 +1,10 @@
-"""/stats for the bot's administrators (ADMIN_IDS): queue, jobs, throughput, latency, failures."""
+"""/stats for the bot's administrators (ADMIN_IDS): queue, jobs, throughput, latency, failures.
+The figures (and the last Telegram error) are shown in a private chat only, never in a group."""
 
 import logging
 
 from telegram import Update
+from telegram.constants import ChatType
 
 from bot.handlers.reply import language_for, reply
 from bot.queue import CaptionQueue, Outcome
@@ -74,9 +76,12 @@ async def stats(update: Update, context: BotContext) -> None:
         log.info("user %d asked for /stats and is not an admin", user.id)
         await reply(update, context, "stats_refused")
         return
-    with svc.sessions() as session:
-        data = figures.collect(session, utcnow())
-    language = language_for(update, context)
+    if message.chat.type != ChatType.PRIVATE:
+        log.info("user %d asked for /stats in group %d: not shown there", user.id, message.chat_id)
+        await reply(update, context, "stats_private_only")
+        return
+    data = await svc.read(figures.collect, utcnow())
+    language = await language_for(update, context)
     dropped = t("stats_updates_dropped", language, count=svc.updates.dropped)
     text = f"{stats_text(data, language)}\n{refusals_text(svc.queue, language)}\n{dropped}"
     await message.reply_text(text, do_quote=True)

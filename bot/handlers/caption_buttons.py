@@ -11,6 +11,7 @@ from telegram.error import BadRequest, TelegramError
 from bot.attention_map import render_jpeg
 from bot.caption_keyboard import parse, without
 from bot.handlers.reply import language_for
+from bot.handlers.stale_button import message_of, stale
 from bot.services import BotContext, services
 from bot.storage import albums, attention_maps, jobs
 from bot.storage.models import Job
@@ -28,22 +29,26 @@ def someone_elses(query: CallbackQuery, message: Message, job: Job) -> bool:
     return message.chat.type != ChatType.PRIVATE and query.from_user.id != job.user_id
 
 
-def pressed(update: Update, context: BotContext) -> tuple[CallbackQuery, Message, Job | None]:
-    """The query, the caption message it came from, and its job (None if forgotten meanwhile)."""
+async def pressed(
+    update: Update, context: BotContext
+) -> tuple[CallbackQuery, Message, Job | None] | None:
+    """The query, the caption message it came from, and its job (None if forgotten meanwhile).
+    None, once the press is answered, if the message is gone or too old for the bot to see (it
+    cannot be edited or replied to), or the button's data is not one of ours."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    message = query.message
-    assert isinstance(message, Message)
-    _, job_id = parse(query.data)
-    with services(context).sessions() as session:
-        job = jobs.get_in_chat(session, job_id, message.chat_id)
+    if query is None:
+        return None
+    message, found = message_of(query), parse(query.data)
+    if message is None or found is None:
+        await stale(update, context)
+        return None
+    job = await services(context).read(jobs.get_in_chat, found[1], message.chat_id)
     return query, message, job
 
 
 async def drop_button(query: CallbackQuery, message: Message) -> None:
     """Take the pressed button off the caption message."""
-    assert query.data is not None
-    markup = without(message.reply_markup, query.data)
+    markup = without(message.reply_markup, query.data or "")
     try:
         await query.edit_message_reply_markup(markup)
     except BadRequest as exc:  # pressed twice at once: already off
@@ -54,24 +59,26 @@ def draw_map(photo: bytes, job: Job) -> bytes:
     """The attention map of the job's caption over its photo, as JPEG (decoding and drawing take
     a while: run it off the event loop)."""
     weights = jobs.attention_of(job)
-    assert weights is not None and job.words is not None
+    if weights is None or job.words is None:
+        raise BadImageError("the job has no attention maps")
     return render_jpeg(open_image(photo), job.words, weights)
 
 
 async def attention(update: Update, context: BotContext) -> None:
     """Send the attention map of the photo, once: later presses are pointed to it."""
-    query, message, job = pressed(update, context)
-    language = language_for(update, context)
+    found = await pressed(update, context)
+    if found is None:
+        return
+    query, message, job = found
+    language = await language_for(update, context)
     if job is None or job.caption is None or job.words is None:
         await query.answer(t("photo_gone", language), show_alert=True)
         return
     if someone_elses(query, message, job):
         await query.answer(t("not_your_button", language), show_alert=True)
         return
-    sessions = services(context).sessions
-    with sessions.begin() as session:
-        claimed = attention_maps.claim(session, job.id)
-    if not claimed:
+    svc = services(context)
+    if not await svc.write(attention_maps.claim, job.id):
         await query.answer(t("attention_already_sent", language))
         return
     await query.answer()
@@ -90,12 +97,10 @@ async def attention(update: Update, context: BotContext) -> None:
         log.warning(
             "job %d: could not send the attention map: %s", job.id, exc, exc_info=not expected
         )
-        with sessions.begin() as session:
-            attention_maps.release(session, job.id)
+        await svc.write(attention_maps.release, job.id)
         await message.reply_text(t("photo_unavailable", language), do_quote=True)
         return
-    with sessions.begin() as session:
-        attention_maps.sent(session, job.id, sent.message_id)
+    await svc.write(attention_maps.sent, job.id, sent.message_id)
     log.info("job %d: attention map sent", job.id)
     await drop_button(query, message)
 
@@ -112,8 +117,11 @@ def alternatives_text(job: Job, number: int | None, language: str) -> str:
 
 async def alternatives(update: Update, context: BotContext) -> None:
     """Add the other beam captions, with their scores, under the caption (once)."""
-    query, message, job = pressed(update, context)
-    language = language_for(update, context)
+    found = await pressed(update, context)
+    if found is None:
+        return
+    query, message, job = found
+    language = await language_for(update, context)
     if job is None:
         await query.answer(t("photo_gone", language), show_alert=True)
         return
@@ -124,16 +132,14 @@ async def alternatives(update: Update, context: BotContext) -> None:
         await query.answer(t("alternatives_none", language), show_alert=True)
         await drop_button(query, message)
         return
-    with services(context).sessions() as session:
-        number = albums.reply_position(session, job)
+    number = await services(context).read(albums.reply_position, job)
     section = alternatives_text(job, number, language)
     current = message.text or ""
     await query.answer()
     if section in current:  # added by an earlier press
         await drop_button(query, message)
         return
-    assert query.data is not None
-    markup: InlineKeyboardMarkup | None = without(message.reply_markup, query.data)
+    markup: InlineKeyboardMarkup | None = without(message.reply_markup, query.data or "")
     try:
         await query.edit_message_text(f"{current}\n\n{section}", reply_markup=markup)
     except BadRequest as exc:  # two presses at once: the first one's edit stands

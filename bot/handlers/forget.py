@@ -4,9 +4,11 @@ user row and their private chat's row. Only the user who asked may confirm."""
 
 import logging
 
+from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.handlers.reply import language_for, reply
+from bot.handlers.stale_button import message_of, stale
 from bot.services import BotContext, services
 from bot.storage import chats, jobs, translations
 from bot.texts import t
@@ -20,7 +22,7 @@ async def forget(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None:
         return
-    language = language_for(update, context)
+    language = await language_for(update, context)
     buttons = InlineKeyboardMarkup(
         [
             [
@@ -36,12 +38,24 @@ async def forget(update: Update, context: BotContext) -> None:
     await reply(update, context, "forget_confirm", markup=buttons)
 
 
+def forget_user(session: Session, user_id: int) -> int:
+    """Delete the user's jobs, their captions' translations and their chat settings; how many
+    jobs."""
+    translations.forget_texts(session, jobs.captions_of(session, user_id))
+    count = jobs.forget_user(session, user_id)
+    chats.forget_user(session, user_id)
+    return count
+
+
 async def forget_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None or query.data is None:
         return
+    if message_of(query) is None:
+        await stale(update, context)
+        return
     _, owner, answer = query.data.split(":")
-    language = language_for(update, context)
+    language = await language_for(update, context)
     if query.from_user.id != int(owner):
         await query.answer(t("not_your_button", language))
         return
@@ -49,10 +63,7 @@ async def forget_button(update: Update, context: BotContext) -> None:
         await query.answer()
         await query.edit_message_text(t("forget_cancelled", language))
         return
-    with services(context).sessions.begin() as session:
-        translations.forget_texts(session, jobs.captions_of(session, int(owner)))
-        count = jobs.forget_user(session, int(owner))
-        chats.forget_user(session, int(owner))
+    count = await services(context).write(forget_user, int(owner))
     log.info("user %s: forgot %d job(s)", owner, count)
     await query.answer()
     await query.edit_message_text(t("forget_done", language, count=count))

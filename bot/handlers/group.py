@@ -92,23 +92,17 @@ async def caption(update: Update, context: BotContext) -> None:
 
 async def on_photo(update: Update, context: BotContext) -> None:
     """A photo posted in a group: captioned if the bot is asked, /auto is on, or the rest of its
-    album was asked for. No await comes before the submit, and submits keep their order, so an
-    album's photos are judged in the order they were posted."""
+    album was asked for (the queue judges the last two, in its thread). No await comes before
+    the submit, and submits keep their order, so an album's photos are judged in the order they
+    were posted."""
     message = update.effective_message
-    chat = update.effective_chat
-    if message is None or chat is None:
+    if message is None:
         return
     found = photo_file(message)
     if found is None:
         return
-    wanted = asks_bot(message, context.bot.username, context.bot.id)
-    if not wanted:
-        with services(context).sessions() as session:
-            wanted = group_settings.auto_caption(session, chat.id)
-    if wanted:
-        await submit(update, context, *found)
-    elif message.media_group_id is not None:  # the queue knows whether its album was asked for
-        await submit(update, context, *found, album_only=True)
+    asked = asks_bot(message, context.bot.username, context.bot.id)
+    await submit(update, context, *found, asked=asked)
 
 
 async def bot_sees_every_message(context: BotContext, chat_id: int) -> bool:
@@ -128,17 +122,15 @@ async def auto(update: Update, context: BotContext) -> None:
         return
     args = [arg.lower() for arg in context.args or []]
     if len(args) != 1 or args[0] not in ("on", "off"):
-        with services(context).sessions() as session:
-            on = group_settings.auto_caption(session, chat.id)
-        state = t("auto_state_on" if on else "auto_state_off", language_for(update, context))
+        on = await services(context).read(group_settings.auto_caption, chat.id)
+        state = t("auto_state_on" if on else "auto_state_off", await language_for(update, context))
         await reply(update, context, "auto_usage", state=state)
         return
     if not await is_admin(update, context):
         await reply(update, context, "admins_only")
         return
     on = args[0] == "on"
-    with services(context).sessions.begin() as session:
-        group_settings.set_auto_caption(session, chat.id, chat.type, on)
+    await services(context).write(group_settings.set_auto_caption, chat.id, chat.type, on)
     log.info("chat %d: automatic captions %s", chat.id, "on" if on else "off")
     if not on:
         await reply(update, context, "auto_off")
@@ -162,5 +154,5 @@ async def guard_lang_button(update: Update, context: BotContext) -> None:
     if query is None or chat is None or chat.type == ChatType.PRIVATE:
         return
     if not await is_admin(update, context):
-        await query.answer(t("admins_only", language_for(update, context)), show_alert=True)
+        await query.answer(t("admins_only", await language_for(update, context)), show_alert=True)
         raise ApplicationHandlerStop

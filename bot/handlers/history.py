@@ -2,9 +2,11 @@
 
 import math
 
+from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.handlers.reply import language_for
+from bot.handlers.stale_button import message_of, stale
 from bot.services import BotContext, services
 from bot.storage import jobs
 from bot.storage.models import Job
@@ -41,24 +43,28 @@ def page_buttons(user_id: int, page: int, pages: int, language: str) -> InlineKe
     return InlineKeyboardMarkup([row]) if row else None
 
 
-def render(
+def page_of(session: Session, chat_id: int, user_id: int, page: int) -> tuple[list[Job], int, int]:
+    """The jobs of one page (the last page if `page` is past it), that page and how many."""
+    total = jobs.history_count(session, chat_id=chat_id, user_id=user_id)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    items = jobs.history(
+        session, chat_id=chat_id, user_id=user_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    return list(items), page, pages if total else 0
+
+
+async def render(
     update: Update, context: BotContext, user_id: int, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The text and buttons of one page of history (the last page if `page` is past it)."""
     chat = update.effective_chat
-    assert chat is not None
-    language = language_for(update, context)
-    with services(context).sessions() as session:
-        total = jobs.history_count(session, chat_id=chat.id, user_id=user_id)
-        if total == 0:
-            return t("history_empty", language), None
-        pages = math.ceil(total / PAGE_SIZE)
-        page = min(max(page, 0), pages - 1)
-        items = list(
-            jobs.history(
-                session, chat_id=chat.id, user_id=user_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE
-            )
-        )
+    language = await language_for(update, context)
+    if chat is None:
+        return t("history_empty", language), None
+    items, page, pages = await services(context).read(page_of, chat.id, user_id, page)
+    if pages == 0:
+        return t("history_empty", language), None
     return page_text(items, page, pages, language), page_buttons(user_id, page, pages, language)
 
 
@@ -66,7 +72,7 @@ async def history(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    text, buttons = render(update, context, user.id, 0)
+    text, buttons = await render(update, context, user.id, 0)
     await message.reply_text(text, reply_markup=buttons, do_quote=True)
 
 
@@ -75,10 +81,13 @@ async def history_page(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None or query.data is None:
         return
+    if message_of(query) is None:
+        await stale(update, context)
+        return
     _, owner, page = query.data.split(":")
     if query.from_user.id != int(owner):
-        await query.answer(t("not_your_button", language_for(update, context)))
+        await query.answer(t("not_your_button", await language_for(update, context)))
         return
-    text, buttons = render(update, context, int(owner), int(page))
+    text, buttons = await render(update, context, int(owner), int(page))
     await query.answer()
     await query.edit_message_text(text, reply_markup=buttons)

@@ -3,6 +3,7 @@ found by words of their English or Russian captions, to send with their captions
 
 import logging
 
+from sqlalchemy.orm import Session
 from telegram import (
     InlineQueryResult,
     InlineQueryResultArticle,
@@ -61,6 +62,17 @@ def parse_offset(offset: str) -> int:
     return int(offset) if offset.isdigit() else 0
 
 
+def look_up(
+    session: Session, user_id: int, words: list[str], offset: int, limit: int
+) -> tuple[list[search.Found], bool] | None:
+    """A page of the user's captions matching `words`, and whether there are more; None if the
+    user has no captions at all yet."""
+    if not search.has_history(session, user_id):
+        return None
+    page, more = search.captioned(session, user_id, words, offset, limit)
+    return page, more
+
+
 async def inline_query(update: Update, context: BotContext) -> None:
     query = update.inline_query
     if query is None:
@@ -70,13 +82,13 @@ async def inline_query(update: Update, context: BotContext) -> None:
     offset = parse_offset(query.offset)
     svc = services(context)
     page_size = svc.settings.inline_page_size
-    with svc.sessions() as session:
-        if not search.has_history(session, user.id):
-            more = False
-            results = [how_to_start(language, context.bot.username)] if offset == 0 else []
-        else:
-            page, more = search.captioned(session, user.id, query.query.split(), offset, page_size)
-            results = [as_result(found) for found in page]
+    found = await svc.read(look_up, user.id, query.query.split(), offset, page_size)
+    if found is None:
+        more = False
+        results = [how_to_start(language, context.bot.username)] if offset == 0 else []
+    else:
+        page, more = found
+        results = [as_result(item) for item in page]
     log.info("inline query from %d: %d result(s) at offset %d", user.id, len(results), offset)
     await query.answer(
         results,

@@ -5,6 +5,7 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.handlers.reply import reply
+from bot.handlers.stale_button import message_of, stale
 from bot.language_policy import ui_language
 from bot.services import BotContext, services
 from bot.storage import chats
@@ -26,13 +27,12 @@ def language_buttons() -> InlineKeyboardMarkup:
     )
 
 
-def store(update: Update, context: BotContext, mode: CaptionMode) -> str:
+async def store(update: Update, context: BotContext, mode: CaptionMode) -> str:
     """Save the chat's choice; returns the confirmation in the language now in force."""
     chat = update.effective_chat
-    assert chat is not None
-    with services(context).sessions.begin() as session:
-        chats.set_chat_language(session, chat.id, chat.type, mode.value)
-    log.info("chat %d: caption language %s", chat.id, mode.value)
+    if chat is not None:
+        await services(context).write(chats.set_chat_language, chat.id, chat.type, mode.value)
+    log.info("chat %s: caption language %s", chat.id if chat else "?", mode.value)
     user = update.effective_user
     language = ui_language(mode.value, user.language_code if user else None)
     return t(f"lang_set_{mode.value}", language)
@@ -47,7 +47,7 @@ async def lang(update: Update, context: BotContext) -> None:
     if len(args) != 1 or args[0] not in set(CaptionMode):
         await reply(update, context, "lang_usage")
         return
-    text = store(update, context, CaptionMode(args[0]))
+    text = await store(update, context, CaptionMode(args[0]))
     if update.effective_message:
         await update.effective_message.reply_text(text, do_quote=True)
 
@@ -57,7 +57,10 @@ async def lang_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None or query.data is None:
         return
+    if message_of(query) is None:
+        await stale(update, context)
+        return
     mode = CaptionMode(query.data.removeprefix(CALLBACK_PREFIX))
-    text = store(update, context, mode)
+    text = await store(update, context, mode)
     await query.answer()
     await query.edit_message_text(text)

@@ -7,10 +7,10 @@ from bot.services import BotContext, services, user_language_code
 from bot.texts import megabytes, t
 
 
-def language_for(update: Update, context: BotContext) -> str:
+async def language_for(update: Update, context: BotContext) -> str:
     """ "en" or "ru": the chat's /lang choice, else the user's Telegram language."""
     chat = update.effective_chat
-    chosen = services(context).chat_language(chat.id) if chat else None
+    chosen = await services(context).chat_language(chat.id) if chat else None
     return ui_language(chosen, user_language_code(update))
 
 
@@ -25,7 +25,7 @@ async def reply(
     message = update.effective_message
     if message is None:
         return None
-    language = language_for(update, context)
+    language = await language_for(update, context)
     max_size = megabytes(services(context).settings.max_file_bytes, language)
     text = t(key, language, **{"max_size": max_size, **values})
     return await message.reply_text(text, reply_markup=markup, do_quote=True)

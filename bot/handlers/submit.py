@@ -21,20 +21,18 @@ async def submit(
     file_size: int | None,
     *,
     photo: Message | None = None,
-    album_only: bool = False,
+    asked: bool = True,
 ) -> None:
     """Queue the photo as a job (before anything else), or say politely why not. The photo is
-    the update's message unless `photo` names another (a group's /caption replying to it); with
-    `album_only`, only if some photo of its album was accepted before it."""
+    the update's message unless `photo` names another (a group's /caption replying to it); not
+    `asked`, only if its group has /auto on or some photo of its album was accepted before it
+    (the queue judges that, off the event loop and in order)."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
     target = photo or message
     svc = services(context)
-    if file_size is not None and file_size > svc.settings.max_file_bytes:
-        log.info("chat %d: file of %d bytes is over the limit", message.chat_id, file_size)
-        await reply(update, context, "too_big")
-        return
+    too_big = file_size is not None and file_size > svc.settings.max_file_bytes
     outcome = await svc.queue.submit(
         PhotoRequest(
             chat_id=message.chat_id,
@@ -46,12 +44,16 @@ async def submit(
             file_unique_id=file_unique_id,
             file_kind="document" if target.document else "photo",
             media_group_id=target.media_group_id,
-            album_only=album_only,
+            asked=asked,
+            too_big=too_big,
         )
     )
     if outcome == Outcome.ACCEPTED:
         log.info("chat %d message %d: %s", message.chat_id, target.message_id, outcome)
         await svc.typing.show(message.chat_id)
+    elif outcome == Outcome.TOO_BIG:
+        log.info("chat %d: file of %d bytes is over the limit", message.chat_id, file_size or 0)
+        await reply(update, context, "too_big")
     elif outcome in REFUSALS:
         await refuse(update, context, outcome, user.id)
 

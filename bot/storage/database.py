@@ -12,6 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.secret_mask import MASK, database_password, safe_url
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -28,6 +30,8 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # SQLite's lower() folds ASCII only: the search (bot/storage/search.py) folds any script
+        dbapi_connection.create_function("casefold", 1, casefold, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -35,6 +39,10 @@ def make_engine(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+def casefold(text: str | None) -> str | None:
+    return None if text is None else text.casefold()
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
@@ -76,9 +84,18 @@ def upgrade_or_log(url: str) -> bool:
     try:
         upgrade(url)
     except SQLAlchemyError as exc:
-        log.error("DATABASE_URL=%s: cannot open or migrate the database: %s", url, exc)
+        log.error(
+            "DATABASE_URL=%s: cannot open or migrate the database: %s",
+            safe_url(url),
+            mask_password(str(exc), url),
+        )
         return False
     return True
+
+
+def mask_password(text: str, url: str) -> str:
+    password = database_password(url)
+    return text.replace(password, MASK) if password else text
 
 
 def add_db_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,5 +112,5 @@ def upgrade_command(_args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     upgrade(settings.database_url)
-    log.info("database %s is up to date", make_url(settings.database_url).render_as_string())
+    log.info("database %s is up to date", safe_url(settings.database_url))
     return 0

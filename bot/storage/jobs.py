@@ -226,12 +226,6 @@ def release(session: Session, worker: str) -> int:
     return _unclaim(session, Job.worker == worker)
 
 
-def requeue_unfinished(session: Session) -> int:
-    """Every claim goes back to the queue: for the all-in-one bot on SQLite at start-up, where no
-    other process can hold one."""
-    return _unclaim(session)
-
-
 def requeue(session: Session, job_ids: Collection[int]) -> None:
     """These jobs, taken by the worker, go back in the queue (unless answered meanwhile)."""
     _unclaim(session, Job.id.in_(job_ids))
@@ -285,12 +279,13 @@ def note_translation_failure(session: Session, job_id: int) -> None:
     session.execute(update(Job).where(Job.id == job_id).values(translation_failed=True))
 
 
-def finish(session: Session, job_id: int, reply_message_id: int) -> bool:
+def finish(session: Session, job_id: int, worker: str, reply_message_id: int) -> bool:
     """The reply was sent: the job is done. False if the job is gone (its user asked the bot to
-    forget while the reply was on its way)."""
+    forget while the reply was on its way) or no longer this worker's claim (its lease ran out and
+    another took it over, or it was answered meanwhile)."""
     result = session.execute(
         update(Job)
-        .where(Job.id == job_id)
+        .where(Job.id == job_id, Job.worker == worker, Job.status == JobStatus.REPLYING)
         .values(
             status=JobStatus.DONE,
             reply_message_id=reply_message_id,
@@ -301,24 +296,32 @@ def finish(session: Session, job_id: int, reply_message_id: int) -> bool:
     return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
-def fail(session: Session, job_id: int, error: str) -> None:
-    """The job cannot be captioned (its user is told why, if Telegram lets the bot)."""
-    session.execute(
+def fail(session: Session, job_id: int, worker: str, error: str) -> bool:
+    """The job cannot be captioned (its user is told why, if Telegram lets the bot). False if it
+    is no longer this worker's claim."""
+    result = session.execute(
         update(Job)
-        .where(Job.id == job_id)
+        .where(Job.id == job_id, Job.worker == worker, Job.status.in_(CLAIMED))
         .values(status=JobStatus.FAILED, error=error, finished_at=utcnow(), lease_until=None)
     )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+
+def is_gone(session: Session, job_id: int) -> bool:
+    """The job was deleted (its user asked the bot to forget)."""
+    return session.get(Job, job_id) is None
 
 
 def set_reply(session: Session, job_id: int, reply_message_id: int) -> None:
     session.execute(update(Job).where(Job.id == job_id).values(reply_message_id=reply_message_id))
 
 
-def retry_later(session: Session, job_id: int, at: datetime, error: str) -> None:
+def retry_later(session: Session, job_id: int, worker: str, at: datetime, error: str) -> None:
     """Downloading or replying failed for a passing reason: try again at `at`
     (from the start if it was not captioned yet)."""
     job = session.get(Job, job_id)
-    if job is not None and job.status in CLAIMED:  # not if it was answered meanwhile
+    # not if it was answered meanwhile, nor if another worker took it over
+    if job is not None and job.status in CLAIMED and job.worker == worker:
         job.status = JobStatus.CAPTIONED if job.caption is not None else JobStatus.QUEUED
         job.retry_at = at
         job.error = error

@@ -95,12 +95,16 @@ def photo_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_photo(data: bytes, max_bytes: int) -> Image.Image:
-    """Decode an upload, or raise UploadError("too_big" / "not_image")."""
-    if len(data) > max_bytes:
+def read_photo(resources: Resources, data: bytes) -> Image.Image:
+    """Decode an upload, or raise UploadError("too_big" / "not_image"). One visitor's photo at a
+    time (under the model's lock), a JPEG reduced, none over MAX_IMAGE_PIXELS: visitors uploading
+    together cannot add up to gigabytes."""
+    settings = resources.settings
+    if len(data) > settings.max_file_bytes:
         raise UploadError("too_big")
     try:
-        return open_image(data)
+        with resources.model_lock:
+            return open_image(data, max_pixels=settings.max_image_pixels)
     except BadImageError as exc:
         raise UploadError("not_image", str(exc)) from exc
 

@@ -121,7 +121,7 @@ def describe_photo(resources: logic.Resources, data: bytes, language: str) -> No
     t = partial(text, language)
     max_bytes = resources.settings.max_file_bytes
     try:
-        image = logic.read_photo(data, max_bytes)
+        image = logic.read_photo(resources, data)
     except logic.UploadError as exc:
         size, limit = megabytes(len(data), language), megabytes(max_bytes, language)
         st.error(t(exc.key, size=size, limit=limit, detail=exc.detail), icon="🚫")
@@ -149,12 +149,13 @@ def main() -> None:
     try:
         with st.spinner(t("loading")):
             resources = shared_resources()
-    except ValidationError as exc:
-        st.error(t("unavailable", detail=describe_error(exc)))
+    except ValidationError as exc:  # the details (secrets masked) are for the log only
+        log.error("web page: %s", describe_error(exc))
+        st.error(t("unavailable"))
         return
-    except Exception as exc:  # a missing or broken bundle: say so on the page
+    except Exception:  # a missing or broken bundle: the page says so, the log says why
         log.exception("web page: cannot load the model")
-        st.error(t("unavailable", detail=f"{type(exc).__name__}: {exc}"))
+        st.error(t("unavailable"))
         return
     show_model_card(resources.card, language)
     data = photo_bytes(language, resources.settings.max_file_bytes)

@@ -54,7 +54,9 @@ TEXTS: dict[str, str] = {
         " photo."
     ),
     "failed": N_("The model could not describe this photo. Please try another one."),
-    "unavailable": N_("The model is not available: {detail}"),
+    "unavailable": N_(
+        "The model is not available right now; the site's administrator can find why in its log."
+    ),
     "card_heading": N_("About the model"),
     "card_what": N_(
         "A ResNet-50 encoder (ImageNet weights, frozen) and an LSTM decoder with soft "

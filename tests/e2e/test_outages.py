@@ -98,3 +98,44 @@ def test_a_slow_download_holds_up_nobody_and_is_tried_again(
     assert bot.stop() == 0
     assert len(tg.replies_to(slow)) == 1
     assert all(len(tg.replies_to(p)) == 1 for p in quick)
+
+
+def test_a_download_that_pauses_is_waited_for_up_to_download_timeout_s(
+    bot_process: StartBot, fake_telegram: FakeTelegram, vocab: frozenset[str]
+) -> None:
+    """A file server that answers after 8 s (longer than python-telegram-bot's 5 s read timeout,
+    well within DOWNLOAD_TIMEOUT_S): the first try gets the photo."""
+    tg = fake_telegram
+    bot = bot_process(DOWNLOAD_TIMEOUT_S="60", RETRY_BACKOFF_MAX_S=BACKOFF_CAP_S)
+    user = tg.add_user("Patient")
+    sizes = tg.photo_sizes(images.jpeg(240))
+    for size in sizes:
+        tg.stall_download(size["file_id"], 8.0)
+    photo = tg.user_message(user, photo=sizes)
+    tg.push_update({"message": photo})
+    assert is_caption(tg.wait_reply(photo, timeout=WAIT).text, vocab)
+    assert bot.stop() == 0
+    assert "retrying" not in bot.log_text()
+
+
+def test_a_photo_that_cannot_be_fetched_is_told_once_and_still_tried(
+    bot_process: StartBot, fake_telegram: FakeTelegram, vocab: frozenset[str]
+) -> None:
+    tg = fake_telegram
+    bot = bot_process(DOWNLOAD_TIMEOUT_S="1", RETRY_BACKOFF_MAX_S="1", DOWNLOAD_NOTICE_AFTER="2")
+    user = tg.add_user("Unlucky")
+    sizes = tg.photo_sizes(images.jpeg(241))
+    for size in sizes:
+        tg.stall_download(size["file_id"], 10.0)  # every try times out
+    photo = tg.user_message(user, photo=sizes)
+    tg.push_update({"message": photo})
+    # after the second try
+    (notice,) = tg.wait_for_messages(lambda c: c.chat_id == user.id, timeout=WAIT)
+    assert "could not fetch this photo" in (notice.text or "")
+    wait_until(lambda: bot.log_text().count("download over 1 s") >= 4, "two more tries")
+    tg.clear_faults()  # the server is back: the photo is answered after all
+    _, caption = tg.wait_for_messages(lambda c: c.chat_id == user.id, count=2, timeout=WAIT)
+    assert is_caption(caption.text, vocab)
+    assert bot.stop() == 0
+    texts = [message.text or "" for message in tg.messages(user.id)]
+    assert len(texts) == 2 and sum("could not fetch" in text for text in texts) == 1

@@ -59,11 +59,12 @@ def test_forget_leaves_nothing_in_any_table_even_with_a_reply_on_its_way(
     assert mentions(bot.database, user.id, captions) == []
 
 
-def post(url: str, update: dict[str, object], secret: str | None) -> int:
+def post(url: str, update: dict[str, object] | bytes, secret: str | None) -> int:
     headers = {"Content-Type": "application/json"}
     if secret is not None:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-    request = urllib.request.Request(url, json.dumps(update).encode(), headers, method="POST")
+    body = update if isinstance(update, bytes) else json.dumps(update).encode()
+    request = urllib.request.Request(url, body, headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return int(response.status)
@@ -71,7 +72,7 @@ def post(url: str, update: dict[str, object], secret: str | None) -> int:
         return int(exc.code)
 
 
-@pytest.mark.parametrize("configured", ["s3cret-token", None], ids=["WEBHOOK_SECRET", "random"])
+@pytest.mark.parametrize("configured", ["s3cret-token", None], ids=["WEBHOOK_SECRET", "derived"])
 def test_webhook_refuses_deliveries_without_the_secret_token(
     bot_process: StartBot, fake_telegram: FakeTelegram, configured: str | None
 ) -> None:
@@ -94,10 +95,18 @@ def test_webhook_refuses_deliveries_without_the_secret_token(
     assert post(url, {"update_id": 1, "message": forged[0]}, None) == 403
     assert post(url, {"update_id": 2, "message": forged[1]}, "wrong-" + secret) == 403
 
+    # With the right token, a body that is not an Update (or not JSON) is refused, and neither
+    # its content nor the token reaches the log
+    assert post(url, {"update_id": 3, "message": "my private words"}, secret) == 400
+    assert post(url, b"not json: my private words", secret) >= 400
+
     # The fake server delivers with the right token: that is taken, the forged ones never were.
     honest = tg.send_photo(tg.add_user("Alice"), images.jpeg(312))
     tg.wait_reply(honest, timeout=WAIT)
     assert bot.stop() == 0
+    log = bot.log_text()
+    assert "a delivery that is not an Update was refused" in log
+    assert "private words" not in log and secret not in log
     assert not any(tg.replies_to(m) for m in forged)
     assert not tg.calls(chat_id=intruder.id)
 
